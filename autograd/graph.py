@@ -28,6 +28,24 @@ def _values(t: Tensor) -> str:
     return f"mean {data.mean():.4g}, std {data.std():.4g}"
 
 
+def graph_nodes(root: Tensor) -> list:
+    """Every op node that ``root`` was computed from, root's own node first (no recursion).
+
+    Each node is the ``grad_fn`` of some tensor: it has ``.name`` and, for fused layer ops,
+    ``type(node).fused`` is True.
+    """
+    nodes, seen = [], set()
+    stack = [root.grad_fn] if root.grad_fn is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        nodes.append(node)
+        stack.extend(edge[0] for edge in node._edges if type(edge) is tuple)
+    return nodes
+
+
 def draw_graph(root, params=None, show_shapes=True, show_values=False):
     """The graph that produced ``root`` as a ``graphviz.Digraph``.
 
@@ -66,13 +84,8 @@ def draw_graph(root, params=None, show_shapes=True, show_values=False):
             dot.node(key, "\n".join(lines), **style)
         return key
 
-    stack = [root.grad_fn] if root.grad_fn is not None else []
-    while stack:
-        node = stack.pop()
+    for node in graph_nodes(root):
         key = f"n{id(node)}"
-        if key in seen:
-            continue
-        seen.add(key)
         fused = type(node).fused
         lines = [f"{node.name} (fused)" if fused else node.name]
         if show_shapes:
@@ -83,7 +96,6 @@ def draw_graph(root, params=None, show_shapes=True, show_values=False):
         for edge in node._edges:
             if type(edge) is tuple:
                 edges.append((f"n{id(edge[0])}", key))
-                stack.append(edge[0])
             elif edge is not None:
                 edges.append((leaf_node(edge), key))
         for t in node._leaves:
