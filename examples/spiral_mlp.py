@@ -17,18 +17,7 @@ import numpy as np
 
 import autograd
 from autograd import Tensor, no_grad
-
-
-def make_spiral(n_per_class=100, n_classes=3, seed=0):
-    """CS231n's spiral: (X float32 (n, 2), y int64 (n,))."""
-    rng = np.random.default_rng(seed)
-    xs, ys = [], []
-    for k in range(n_classes):
-        r = np.linspace(0.0, 1.0, n_per_class)
-        theta = np.linspace(k * 4.0, (k + 1) * 4.0, n_per_class) + rng.normal(0, 0.2, n_per_class)
-        xs.append(np.c_[r * np.sin(theta), r * np.cos(theta)])
-        ys.append(np.full(n_per_class, k))
-    return np.concatenate(xs).astype(np.float32), np.concatenate(ys).astype(np.int64)
+from data import make_spiral
 
 
 def main(argv=None):

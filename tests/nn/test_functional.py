@@ -139,6 +139,7 @@ def test_losses_match_torch(reduction, impl):
     tf = torch.nn.functional
     s, t = rand_tensors((5, 6), (5, 6), seed=4)
     probs = np.random.default_rng(0).uniform(size=(5, 6))
+    r = reduction
     cases = [
         (lambda a: F.cross_entropy(a, TARGET, reduction, impl=impl),
          lambda a: tf.cross_entropy(a, torch.tensor(TARGET), reduction=reduction)),
@@ -147,9 +148,9 @@ def test_losses_match_torch(reduction, impl):
         (lambda a: F.mse_loss(a, t.data, reduction),
          lambda a: tf.mse_loss(a, torch.tensor(t.data), reduction=reduction)),
         (lambda a: F.binary_cross_entropy_with_logits(a, probs, reduction),
-         lambda a: tf.binary_cross_entropy_with_logits(a, torch.tensor(probs), reduction=reduction)),
+         lambda a: tf.binary_cross_entropy_with_logits(a, torch.tensor(probs), reduction=r)),
         (lambda a: F.svm_loss(a, TARGET, reduction),
-         lambda a: tf.multi_margin_loss(a, torch.tensor(TARGET), reduction=reduction) * a.shape[1]),
+         lambda a: tf.multi_margin_loss(a, torch.tensor(TARGET), reduction=r) * a.shape[1]),
     ]  # fmt: skip
     for ours, theirs in cases:
         s.grad = None
