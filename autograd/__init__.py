@@ -28,8 +28,8 @@ from autograd.tensor import Tensor
 
 __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "concatenate", "detect_anomaly",
-    "draw_graph", "enable_grad", "eye", "full", "grad", "gradcheck", "graph_nodes", "is_grad_enabled",
-    "manual_seed", "maximum", "minimum", "name_scope", "no_grad", "numerical_grad", "ones",
-    "ones_like", "pad", "rand", "randn", "render_graph", "stack", "tensor", "where", "zeros",
-    "zeros_like",
+    "draw_graph", "enable_grad", "eye", "full", "grad", "gradcheck", "graph_nodes",
+    "is_grad_enabled", "manual_seed", "maximum", "minimum", "name_scope", "no_grad",
+    "numerical_grad", "ones", "ones_like", "pad", "rand", "randn", "render_graph", "stack",
+    "tensor", "where", "zeros", "zeros_like",
 ]  # fmt: skip

@@ -148,6 +148,9 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
     previous_mode = STATE.grad_enabled
     STATE.grad_enabled = create_graph
     anomaly = STATE.detect_anomaly
+    # A VJP's own Tensor ops must not report a NaN as "div produced NaN in forward": the
+    # check after each VJP below names the node whose backward produced it.
+    STATE.detect_anomaly = False
     try:
         ready = [n for n in starts if deps[n] == 0]
         while ready:
@@ -196,6 +199,7 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
                     sink.leaf(edge, _fit(g, edge.shape, edge.dtype, node))
     finally:
         STATE.grad_enabled = previous_mode
+        STATE.detect_anomaly = anomaly
     return results
 
 

@@ -19,8 +19,6 @@ Node bookkeeping (private attributes on ctx):
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from autograd.grad_mode import STATE
@@ -108,9 +106,9 @@ class Function:
                     _raise_modified(self.name, "input", version, obj._version)
                 result.append(obj.data if arrays_only else obj)
             elif kind == _OUTPUT:
-                tensor = extra[0]()
-                if tensor is not None and tensor._version != version:
-                    _raise_modified(self.name, "output", version, tensor._version)
+                counter = extra[0]  # the output's version counter (shared with its detach())
+                if counter[0] != version:
+                    _raise_modified(self.name, "output", version, counter[0])
                 result.append(obj if arrays_only else _make(obj, True, self, extra[1]))
             else:
                 result.append(obj)
@@ -160,9 +158,9 @@ class Function:
             o = out if type(out) is np.ndarray else np.asarray(out)
             if STATE.detect_anomaly:
                 _check_finite(cls.name, "forward", (o,))
-            if not record:
+            if not record or o.dtype.kind != "f":  # int/bool results are leaves, as in PyTorch
                 return _make(o)
-            result = _make(o, o.dtype.kind == "f", ctx, 0)
+            result = _make(o, True, ctx, 0)
             ctx._out_meta = ((o.shape, o.dtype),)
             ctx._scope = STATE.scope
             to_save = ctx._to_save
@@ -178,7 +176,9 @@ class Function:
             _check_finite(cls.name, "forward", outs)
         if not record:
             return tuple(_make(o) for o in outs)
-        results = tuple(_make(o, o.dtype.kind == "f", ctx, i) for i, o in enumerate(outs))
+        results = tuple(
+            _make(o, True, ctx, i) if o.dtype.kind == "f" else _make(o) for i, o in enumerate(outs)
+        )
         ctx._out_meta = tuple((o.shape, o.dtype) for o in outs)
         ctx._scope = STATE.scope
         to_save = ctx._to_save
@@ -204,7 +204,7 @@ def _resolve_saved(items, args, arrays, raw_outputs, results):
                 for i, o in enumerate(raw_outputs):
                     if o is item:
                         t = results[i]
-                        resolved.append((_OUTPUT, t.data, 0, (weakref.ref(t), i)))
+                        resolved.append((_OUTPUT, t.data, t._vc[0], (t._vc, i)))
                         break
                 else:
                     resolved.append((_CONSTANT, item, 0, None))

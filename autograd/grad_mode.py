@@ -27,6 +27,10 @@ class _GradMode:
 
     _enabled = True
 
+    def __new__(cls, fn=None):
+        self = super().__new__(cls)
+        return self if fn is None else self(fn)  # bare @no_grad, as PyTorch allows
+
     def __enter__(self):
         self._previous = STATE.grad_enabled
         STATE.grad_enabled = self._enabled

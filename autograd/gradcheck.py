@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from autograd.engine import grad
-from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 
 
@@ -28,12 +27,13 @@ def numerical_grad(fn, inputs, eps: float = 1e-6) -> tuple:
     """
     inputs = _float64(inputs)
     results = []
-    with no_grad():
-        for t in inputs:
-            if not isinstance(t, Tensor) or t.dtype.kind != "f":
-                results.append(None)
-                continue
-            results.append(_numeric(fn, inputs, t, eps))
+    # Grad mode stays as the caller has it: fn may itself call autograd.grad (a gradient
+    # of a gradient), which needs the graph recorded, as in PyTorch's gradcheck.
+    for t in inputs:
+        if not isinstance(t, Tensor) or t.dtype.kind != "f":
+            results.append(None)
+            continue
+        results.append(_numeric(fn, inputs, t, eps))
     return tuple(results)
 
 
@@ -63,7 +63,9 @@ def _float64(inputs):
     copies = []
     for t in inputs:
         if isinstance(t, Tensor) and t.dtype.kind == "f":
-            copies.append(Tensor(t.data.astype(np.float64), requires_grad=t.requires_grad))
+            # C order: _numeric perturbs through reshape(-1), which must be a view, not a copy
+            data = np.array(t.data, dtype=np.float64, order="C")
+            copies.append(Tensor(data, requires_grad=t.requires_grad))
         else:
             copies.append(t)
     return copies
@@ -92,6 +94,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) 
                 continue
             if k not in projections:
                 projections[k] = np.random.default_rng(k).standard_normal(o.shape)
+                if len(outs) == 1 and o.size == 1:  # a scalar fn: report its own gradient
+                    projections[k] = np.ones(o.shape)
             total = (o * projections[k]).sum() + total
         return total
 
@@ -107,8 +111,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) 
             continue
         a = next(analytic)
         a = np.zeros(t.shape) if a is None else np.asarray(a.data, dtype=np.float64)
-        with no_grad():
-            n = _numeric(scalar_fn, inputs, t, eps)
+        n = _numeric(scalar_fn, inputs, t, eps)  # grad mode on: see numerical_grad
         excess = np.abs(a - n) - (atol + rtol * np.abs(n))
         if a.shape != n.shape or (excess > 0).any() or not np.isfinite(a).all():
             if not raise_exception:
@@ -119,10 +122,10 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True) 
                     f"expected {n.shape}"
                 )
             excess = np.where(np.isfinite(a), excess, np.inf)
-            worst = np.unravel_index(int(np.argmax(excess)), a.shape)
+            worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(excess)), a.shape))
             raise GradcheckError(
                 f"gradcheck: input {index} (shape {t.shape}) mismatch at index {worst}: "
-                f"analytic {a[worst]!r}, numeric {n[worst]!r} "
+                f"analytic {float(a[worst])!r}, numeric {float(n[worst])!r} "
                 f"(|diff| {abs(a[worst] - n[worst]):.3g} > atol {atol} + rtol {rtol} * |numeric|)"
             )
     return True

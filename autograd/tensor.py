@@ -29,7 +29,7 @@ class Tensor:
         Overrides the dtype policy above.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_out_idx", "_version", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_out_idx", "_vc", "__weakref__")
     # Make NumPy hand ``ndarray + Tensor`` to Tensor.__radd__ instead of looping over us.
     __array_ufunc__ = None
 
@@ -50,7 +50,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._out_idx = 0
-        self._version = 0
+        self._vc = [0]  # the version counter, a list so that detach() can share it
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -74,6 +74,11 @@ class Tensor:
         return self.data.size
 
     @property
+    def _version(self) -> int:
+        """How often the data was changed in place (counted with every detach() of it)."""
+        return self._vc[0]
+
+    @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
 
@@ -93,7 +98,9 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph."""
-        return _make(self.data)
+        t = _make(self.data)
+        t._vc = self._vc  # in place on either must invalidate what the graph saved of both
+        return t
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
         """Set ``requires_grad`` on a leaf in place; returns self."""
@@ -247,7 +254,7 @@ class Tensor:
             if not self.data.flags.writeable:  # e.g. a broadcast view: take a private copy
                 self.data = np.array(self.data)
             np.copyto(self.data, out.data, casting="same_kind")
-        self._version += 1
+        self._vc[0] += 1
         return self
 
     def __setitem__(self, index, value):
@@ -343,11 +350,20 @@ class Tensor:
 
     def argmax(self, axis=None):
         """Indices of the maxima (an int64 tensor; no gradient)."""
-        return _make(np.argmax(self.data, axis=axis))
+        return _make(np.argmax(self.data, axis=self._one_axis(axis, "argmax")))
 
     def argmin(self, axis=None):
         """Indices of the minima (an int64 tensor; no gradient)."""
-        return _make(np.argmin(self.data, axis=axis))
+        return _make(np.argmin(self.data, axis=self._one_axis(axis, "argmin")))
+
+    def _one_axis(self, axis, op):
+        """``axis`` checked here, so a bad one is reported with the op's name and the shape."""
+        if axis is not None and not -self.ndim <= axis < self.ndim:
+            raise ValueError(
+                f"{op}: axis {axis} is out of range for a tensor of {self.ndim} dims "
+                f"(shape {self.shape})"
+            )
+        return axis
 
     # -- shape ----------------------------------------------------------------------------
 
@@ -403,7 +419,7 @@ def _make(data, requires_grad=False, grad_fn=None, out_idx=0):
     t.requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._out_idx = out_idx
-    t._version = 0
+    t._vc = [0]
     return t
 
 

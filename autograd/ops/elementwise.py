@@ -43,7 +43,9 @@ class Sub(Function):  # d(a - b) = da - db
 class Mul(Function):  # d(a b) = b da + a db
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Keep only what the needed grads use, so `y = x * 2; x += 1` stays legal (as PyTorch)
+        need_a, need_b = ctx.needs_input_grad or (True, True)
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod
@@ -58,7 +60,8 @@ class Div(Function):  # d(a / b) = da / b - (a / b) db / b
     @staticmethod
     def forward(ctx, a, b):
         out = a / b
-        ctx.save_for_backward(b, out)
+        need_b = ctx.needs_input_grad[1] if ctx.needs_input_grad else True
+        ctx.save_for_backward(b, out if need_b else None)  # `y = x / 2; y += 1` stays legal
         return out
 
     @staticmethod
@@ -86,7 +89,8 @@ class Pow(Function):  # d(a^b) = b a^(b-1) da + a^b log(a) db
     @staticmethod
     def forward(ctx, a, b):
         out = np.power(a, b)
-        ctx.save_for_backward(a, b, out)
+        need_b = ctx.needs_input_grad[1] if ctx.needs_input_grad else True
+        ctx.save_for_backward(a, b, out if need_b else None)  # `y = x ** 2; y += 1` is legal
         return out
 
     @staticmethod
@@ -96,7 +100,12 @@ class Pow(Function):  # d(a^b) = b a^(b-1) da + a^b log(a) db
         grad_a = grad_out * b * a ** (b - 1) if need_a else None
         grad_b = None
         if need_b:
-            log_a = a.log() if isinstance(a, Tensor) else np.log(a)
+            # log in the result's dtype: float32 ** float64 must not round log(a) to float32
+            dtype = _array(out).dtype
+            if isinstance(a, Tensor):
+                log_a = (a if a.dtype == dtype else a.astype(dtype)).log()
+            else:
+                log_a = np.log(np.asarray(a, dtype=dtype))
             grad_b = grad_out * out * log_a
         return grad_a, grad_b
 

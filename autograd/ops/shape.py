@@ -32,7 +32,8 @@ class Transpose(Function):  # partner: transpose by the inverse permutation
             axes = tuple(range(a.ndim))[::-1]
         elif sorted(a_ % max(a.ndim, 1) for a_ in axes) != list(range(a.ndim)):
             raise ValueError(
-                f"transpose: axes {axes} are not a permutation of the {a.ndim} axes of shape {a.shape}"
+                f"transpose: axes {axes} are not a permutation of the {a.ndim} axes "
+                f"of shape {a.shape}"
             )
         ctx.inverse = tuple(np.argsort([a_ % a.ndim for a_ in axes]).tolist())
         return np.transpose(a, axes)
