@@ -20,7 +20,9 @@ from autograd.tensor import Tensor, _make
 _STRUCTURE = frozenset(
     ("_edges", "_out_meta", "_scope", "_leaves", "needs_input_grad", "_saved", "_to_save")
 )
-_N_STRUCTURE = len(_STRUCTURE)
+# A recorded node always has _edges, _out_meta, _scope, needs_input_grad and _saved; one
+# with more attributes (or saved tensors) holds backward data to free.
+_N_ALWAYS = 5
 
 
 def backward(tensors, grad_tensors=None, retain_graph=False, create_graph=False):
@@ -176,7 +178,7 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
                     )
                 if anomaly:
                     _check_finite(node.name, "backward", [_data(g) for g in in_grads])
-            if not retain_graph and (len(node.__dict__) > _N_STRUCTURE or node._saved):
+            if not retain_graph and (node._saved or len(node.__dict__) > _N_ALWAYS):
                 _release(node)
             for edge, g in zip(edges, in_grads):
                 if edge is None:
@@ -279,9 +281,11 @@ def _accumulate(pending, node, index, g):
 def _release(node):
     """Drop what the node kept for backward (saved tensors and its own attributes)."""
     state = node.__dict__
-    for key in [key for key in state if key not in _STRUCTURE]:
-        del state[key]
-    node._saved = None
+    extra = [key for key in state if key not in _STRUCTURE]
+    if extra or node._saved:
+        for key in extra:
+            del state[key]
+        node._saved = None  # marks the node as freed: a second backward through it raises
 
 
 def _data(g):

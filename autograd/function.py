@@ -63,6 +63,8 @@ class Function:
     fused = False
     once_differentiable = False
     needs_input_grad: tuple = ()
+    _to_save: tuple = ()  # set per instance by save_for_backward
+    _leaves: tuple = ()  # set per instance when a constant leaf is an input
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -122,7 +124,6 @@ class Function:
         # This is the hottest function of the engine: plain loops, no generators.
         arrays = []
         ctx = _new(cls)
-        ctx._to_save = ()
         record = False
         if STATE.grad_enabled:
             edges, need, leaves = [], [], ()
@@ -144,7 +145,8 @@ class Function:
             if record:
                 ctx._edges = tuple(edges)
                 ctx.needs_input_grad = tuple(need)
-                ctx._leaves = leaves
+                if leaves:
+                    ctx._leaves = leaves
         else:
             for a in args:
                 arrays.append(a.data if isinstance(a, Tensor) else a)
