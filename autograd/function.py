@@ -65,6 +65,10 @@ class Function:
     needs_input_grad: tuple = ()
     _to_save: tuple = ()  # set per instance by save_for_backward
     _leaves: tuple = ()  # set per instance when a constant leaf is an input
+    # An op whose output may be a view of its first input (reshape, transpose, slicing):
+    # the output then shares that input's version counter, so an in-place change through
+    # either one invalidates what a graph saved of the other (as PyTorch's views do).
+    returns_view = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -161,8 +165,13 @@ class Function:
             if STATE.detect_anomaly:
                 _check_finite(cls.name, "forward", (o,))
             if not record or o.dtype.kind != "f":  # int/bool results are leaves, as in PyTorch
-                return _make(o)
+                result = _make(o)
+                if cls.returns_view:
+                    _share_version(result, args[0])
+                return result
             result = _make(o, True, ctx, 0)
+            if cls.returns_view:
+                _share_version(result, args[0])
             ctx._out_meta = ((o.shape, o.dtype),)
             ctx._scope = STATE.scope
             to_save = ctx._to_save
@@ -190,6 +199,11 @@ class Function:
 
     def __repr__(self):
         return f"<{self.name}>"
+
+
+def _share_version(result, base):
+    if isinstance(base, Tensor) and np.may_share_memory(result.data, base.data):
+        result._vc = base._vc
 
 
 def _resolve_saved(items, args, arrays, raw_outputs, results):

@@ -35,5 +35,7 @@ def to_torch(t, requires_grad=None):
     """A float64-preserving torch copy of a Tensor or ndarray (a leaf)."""
     torch = torch_or_skip()
     data = t.data if isinstance(t, Tensor) else np.asarray(t)
-    flag = t.requires_grad if requires_grad is None and isinstance(t, Tensor) else bool(requires_grad)
+    flag = (
+        t.requires_grad if requires_grad is None and isinstance(t, Tensor) else bool(requires_grad)
+    )
     return torch.tensor(np.array(data), requires_grad=flag)

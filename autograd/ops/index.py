@@ -20,6 +20,8 @@ def _is_basic(index):
 
 @register("getitem")
 class GetItem(Function):  # partner: scatter the gradient back, accumulating repeats
+    returns_view = True
+
     @staticmethod
     def forward(ctx, a, index):
         ctx.index = index

@@ -9,6 +9,8 @@ from autograd.function import Function, register
 
 @register("reshape")
 class Reshape(Function):  # partner: reshape back
+    returns_view = True
+
     @staticmethod
     def forward(ctx, a, shape):
         ctx.in_shape = a.shape
@@ -26,6 +28,8 @@ class Reshape(Function):  # partner: reshape back
 
 @register("transpose")
 class Transpose(Function):  # partner: transpose by the inverse permutation
+    returns_view = True
+
     @staticmethod
     def forward(ctx, a, axes=None):
         if axes is None:
@@ -45,6 +49,8 @@ class Transpose(Function):  # partner: transpose by the inverse permutation
 
 @register("broadcast_to")
 class BroadcastTo(Function):  # partner: sum over the broadcast axes, done by the engine
+    returns_view = True
+
     @staticmethod
     def forward(ctx, a, shape):
         try:

@@ -28,8 +28,6 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     out = x @ weight.T
     if bias is not None:
         if bias.shape != weight.shape[:1]:
-            raise ValueError(
-                f"linear: bias must have shape {weight.shape[:1]}, got {bias.shape}"
-            )
+            raise ValueError(f"linear: bias must have shape {weight.shape[:1]}, got {bias.shape}")
         out = out + bias
     return out

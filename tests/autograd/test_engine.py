@@ -1317,3 +1317,20 @@ def test_chain_helper_counts_ops():
     x, y, nodes, _ = _chain(8, every=4)
     assert len(nodes) == 2 and math.isclose(y.item(), 0.5 * _STEP**2 + 2e-7, rel_tol=1e-12)
     assert [r().name for r in nodes] == ["exp", "exp"]
+
+
+def test_views_share_the_version_counter_of_their_base():
+    # linear saves weight.T: changing weight in place must invalidate it, not give wrong grads
+    x = autograd.Tensor(np.ones((2, 3)), requires_grad=True)
+    w = autograd.Tensor(np.ones((4, 3)), requires_grad=True)
+    y = (x @ w.T).sum()
+    with autograd.no_grad():
+        w[...] = 5.0
+    with pytest.raises(RuntimeError, match="matmul saved its input at version 0, now 1"):
+        y.backward()
+    # a slice and a reshape are views too; an advanced-index copy is not
+    base = autograd.Tensor(np.arange(6.0))
+    part, flat, picked = base[1:3], base.reshape(2, 3), base[np.array([0, 1])]
+    base += 1
+    assert part._version == flat._version == base._version == 1
+    assert picked._version == 0
