@@ -132,11 +132,14 @@ def build_optimizer(name, params, lr, weight_decay=0.0):
     raise ValueError(f"unknown optimizer {name!r}; choose one of {', '.join(OPTIMIZERS)}")
 
 
-def train_epoch(model, optimizer, split, batch_size, seed, dataset="", progress=None):
+def train_epoch(
+    model, optimizer, split, batch_size, seed, dataset="", progress=None, batch_losses=None
+):
     """One pass over ``split`` in an order fixed by ``seed``; returns (mean loss, accuracy).
 
     ``progress``, when given, is called after each batch with (batch size, running loss,
-    running accuracy).
+    running accuracy). ``batch_losses``, when given, is a list to which each batch's loss
+    is appended (for per-iteration curves).
     """
     model.train()
     total_loss, correct, seen = 0.0, 0, 0
@@ -148,6 +151,8 @@ def train_epoch(model, optimizer, split, batch_size, seed, dataset="", progress=
         loss.backward()
         optimizer.step()
         n = len(y.data)
+        if batch_losses is not None:
+            batch_losses.append(loss.item())
         total_loss += loss.item() * n
         correct += int((scores.data.argmax(axis=1) == y.data).sum())
         seen += n
