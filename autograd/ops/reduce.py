@@ -104,8 +104,8 @@ class _Extreme(_Reduction):
     @classmethod
     def forward(cls, ctx, a, axis=None, keepdims=False):
         axes = _Reduction._setup(ctx, a, axis, keepdims)
-        if a.size == 0:
-            raise ValueError(f"{ctx.name}: cannot reduce an empty tensor (shape {a.shape})")
+        if a.size == 0 and (axes is None or any(a.shape[i] == 0 for i in axes)):
+            raise ValueError(f"{ctx.name}: cannot reduce over an empty axis (shape {a.shape})")
         out = cls.reduce(a, axis=axes, keepdims=True)
         ctx.save_for_backward(a)
         ctx.winners = out

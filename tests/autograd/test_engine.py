@@ -1334,3 +1334,10 @@ def test_views_share_the_version_counter_of_their_base():
     base += 1
     assert part._version == flat._version == base._version == 1
     assert picked._version == 0
+
+
+def test_max_over_non_empty_axes_of_an_empty_batch():
+    x = autograd.Tensor(np.zeros((0, 3)), requires_grad=True)
+    assert x.max(axis=1).shape == (0,)
+    with pytest.raises(ValueError, match=r"max: cannot reduce over an empty axis \(shape \(0, 3\)\)"):
+        x.max(axis=0)
