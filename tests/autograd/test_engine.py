@@ -1339,5 +1339,5 @@ def test_views_share_the_version_counter_of_their_base():
 def test_max_over_non_empty_axes_of_an_empty_batch():
     x = autograd.Tensor(np.zeros((0, 3)), requires_grad=True)
     assert x.max(axis=1).shape == (0,)
-    with pytest.raises(ValueError, match=r"max: cannot reduce over an empty axis \(shape \(0, 3\)\)"):
+    with pytest.raises(ValueError, match=r"max: cannot reduce over an empty axis \(shape"):
         x.max(axis=0)
