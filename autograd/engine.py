@@ -139,6 +139,9 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
 
     # 2. seed the roots
     pending = {}
+    # Sums of three or more contributions accumulate in place into the array the second
+    # one created (a fan-out of k then allocates once, not k - 1 times).
+    owned = set()
     for t, g in zip(roots, seeds):
         given.add(id(g.data))
         if t.grad_fn is None:
@@ -158,6 +161,9 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
         while ready:
             node = ready.pop()
             grads = pending.pop(node, None)
+            if owned and grads is not None:  # handed to a VJP: no longer ours to add into
+                for g in grads:
+                    owned.discard(id(g))
             edges = node._edges
             if capture_nodes:
                 _capture(node, grads, capture_nodes, results)
@@ -192,7 +198,16 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
                         slots = pending.get(parent)
                         if slots is None:
                             slots = pending[parent] = [None] * len(parent._out_meta)
-                        slots[index] = g if slots[index] is None else slots[index] + g
+                        previous = slots[index]
+                        if previous is None:
+                            slots[index] = g
+                        elif create_graph:
+                            slots[index] = previous + g
+                        elif id(previous) in owned:  # a sum we made and nobody else holds
+                            np.add(previous.data, g.data, out=previous.data)
+                        else:
+                            slots[index] = total = previous + g
+                            owned.add(id(total))
                     count = deps[parent] - 1
                     deps[parent] = count
                     if count == 0:

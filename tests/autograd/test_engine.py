@@ -1341,3 +1341,16 @@ def test_max_over_non_empty_axes_of_an_empty_batch():
     assert x.max(axis=1).shape == (0,)
     with pytest.raises(ValueError, match=r"max: cannot reduce over an empty axis \(shape"):
         x.max(axis=0)
+
+
+def test_fan_out_sums_are_right_when_accumulated_in_place():
+    # x feeds five consumers; their sum a feeds an add whose one gradient object reaches
+    # two parents, which then get further contributions: in-place sums must not leak
+    x = autograd.Tensor(np.arange(3.0), requires_grad=True)
+    a = x * 1.0 + x * 2.0 + x * 3.0 + x * 4.0 + x * 5.0
+    b = x * 1.0
+    c = a + b  # Add's backward hands one tensor to both a and b
+    loss = (c + a * 1.0 + a * 1.0 + b * 1.0 + b * 1.0).sum()
+    loss.backward()
+    # dloss/da = 3, dloss/db = 3; da/dx = 15, db/dx = 1
+    np.testing.assert_array_equal(x.grad.data, np.full(3, 3 * 15 + 3 * 1.0))
