@@ -15,6 +15,7 @@ import statistics
 import time
 
 import numpy as np
+from _malloc import keep_freed_memory
 
 import autograd
 import nn.functional as F
@@ -26,6 +27,9 @@ def _tensor(rng, shape, requires_grad=True):
 
 
 def _median_ms(step, repeats):
+    # The other library's idle worker threads keep spinning for a while after their last
+    # call (OpenBLAS's for ~0.1 s) and would steal these cores: let them park first.
+    time.sleep(0.5)
     step()  # warm-up: first-touch page faults and caches
     times = []
     for _ in range(repeats):
@@ -133,8 +137,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--only", default="", help="run rows whose name contains this")
+    parser.add_argument(
+        "--default-malloc", action="store_true", help="keep glibc's thresholds (see _malloc.py)"
+    )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = parser.parse_args(argv)
+    if not args.default_malloc:
+        keep_freed_memory()
     try:
         import torch
     except ImportError:

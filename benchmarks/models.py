@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _malloc import keep_freed_memory
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = {
@@ -97,7 +98,7 @@ def child(library, name, repeats):
             loss.backward()
             opt.step()
 
-    step()  # warm-up: first-touch allocations, caches
+    step()  # warm-up: first-touch allocations, caches (each library runs in its own process)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -145,10 +146,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default="", help="run models whose key contains this")
+    parser.add_argument(
+        "--default-malloc", action="store_true", help="keep glibc's thresholds (see _malloc.py)"
+    )
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("LIBRARY", "MODEL"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
+        if not args.default_malloc:
+            keep_freed_memory()
         child(*args.child, args.repeats)
         return
 
@@ -163,6 +169,7 @@ def main(argv=None):
         for library in ("npgrad", "torch"):
             command = [sys.executable, __file__, "--child", library, name]
             command += ["--repeats", str(args.repeats)]
+            command += ["--default-malloc"] if args.default_malloc else []
             done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
             if done.returncode != 0:
                 raise SystemExit(f"{library} {name} failed:\n{done.stderr}")
