@@ -176,7 +176,7 @@ class Function:
             ctx._scope = STATE.scope
             to_save = ctx._to_save
             if to_save:
-                ctx._saved = _resolve_saved(to_save, args, arrays, (out,), (result,))
+                ctx._saved = _resolve_saved(to_save, args, (out,), (result,))
                 ctx._to_save = ()  # resolved: hold each array once
             else:
                 ctx._saved = ()
@@ -193,7 +193,7 @@ class Function:
         ctx._out_meta = tuple((o.shape, o.dtype) for o in outs)
         ctx._scope = STATE.scope
         to_save = ctx._to_save
-        ctx._saved = _resolve_saved(to_save, args, arrays, out, results) if to_save else ()
+        ctx._saved = _resolve_saved(to_save, args, out, results) if to_save else ()
         ctx._to_save = ()
         return results
 
@@ -206,26 +206,23 @@ def _share_version(result, base):
         result._vc = base._vc
 
 
-def _resolve_saved(items, args, arrays, raw_outputs, results):
+def _resolve_saved(items, args, raw_outputs, results):
     """Map each saved item to (kind, payload, version, extra) by identity with inputs/outputs."""
     resolved = []
     for item in items:
+        entry = None
         if type(item) is np.ndarray or isinstance(item, np.generic):
-            for k, arr in enumerate(arrays):
-                if arr is item and isinstance(args[k], Tensor):
-                    a = args[k]
-                    resolved.append((_INPUT, a, a._version, None))
+            for a in args:
+                if isinstance(a, Tensor) and a.data is item:
+                    entry = (_INPUT, a, a._vc[0], None)
                     break
             else:
                 for i, o in enumerate(raw_outputs):
                     if o is item:
                         t = results[i]
-                        resolved.append((_OUTPUT, t.data, t._vc[0], (t._vc, i)))
+                        entry = (_OUTPUT, t.data, t._vc[0], (t._vc, i))
                         break
-                else:
-                    resolved.append((_CONSTANT, item, 0, None))
-        else:  # Python numbers, None, ...
-            resolved.append((_CONSTANT, item, 0, None))
+        resolved.append(entry or (_CONSTANT, item, 0, None))
     return tuple(resolved)
 
 
