@@ -128,14 +128,15 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
     while stack:
         node = stack.pop()
         for edge in node._edges:
-            if type(edge) is tuple:
-                parent = edge[0]
-                count = deps.get(parent)
-                if count is None:
-                    deps[parent] = 1
-                    stack.append(parent)
-                else:
-                    deps[parent] = count + 1
+            if edge is None or isinstance(edge, Tensor):
+                continue
+            parent = edge[0] if type(edge) is tuple else edge
+            count = deps.get(parent)
+            if count is None:
+                deps[parent] = 1
+                stack.append(parent)
+            else:
+                deps[parent] = count + 1
 
     # 2. seed the roots
     pending = {}
@@ -189,8 +190,8 @@ def _run(roots, seeds, retain_graph, create_graph, targets):
             for edge, g in zip(edges, in_grads):
                 if edge is None:
                     continue
-                if type(edge) is tuple:
-                    parent, index = edge
+                if not isinstance(edge, Tensor):  # a node: edge, or (edge, index) if index > 0
+                    parent, index = edge if type(edge) is tuple else (edge, 0)
                     if g is not None:
                         shape, dtype = parent._out_meta[index]
                         if type(g) is not Tensor or g.data.shape != shape or g.data.dtype != dtype:

@@ -8,8 +8,9 @@ the ``ctx`` object, an instance of the Function subclass, so ``tensor.grad_fn.na
 the op's name and anything a forward stores on ``ctx`` is there for its backward.
 
 Node bookkeeping (private attributes on ctx):
-  _edges     one entry per positional input: ``(node, output_index)`` for a non-leaf
-             that requires grad, the Tensor itself for a leaf that requires grad, else None
+  _edges     one entry per positional input: the producing node for a non-leaf that
+             requires grad (``(node, output_index)`` when that index is not 0), the
+             Tensor itself for a leaf that requires grad, else None (see ``edge_target``)
   _saved     what ``save_for_backward`` kept, resolved to inputs/outputs with versions;
              None once backward has freed it
   _out_meta  ``((shape, dtype), ...)`` of the outputs (unbroadcasting and drawing)
@@ -25,6 +26,9 @@ from autograd.grad_mode import STATE
 from autograd.tensor import Tensor, _make
 
 _new = object.__new__
+# needs_input_grad tuples, one shared object per (mask, number of inputs): a fresh tuple
+# per node would be one more long-lived object for the garbage collector to traverse.
+_NEEDS: dict[int, tuple] = {}
 
 _INPUT, _OUTPUT, _CONSTANT = 0, 1, 2
 _REGISTRY: dict[str, type[Function]] = {}
@@ -106,7 +110,8 @@ class Function:
             )
         arrays_only = self.once_differentiable
         result = []
-        for kind, obj, version, extra in saved:
+        for k in range(0, len(saved), 4):  # flat (kind, payload, version, extra) records
+            kind, obj, version, extra = saved[k : k + 4]
             if kind == _INPUT:
                 if obj._version != version:
                     _raise_modified(self.name, "input", version, obj._version)
@@ -130,25 +135,34 @@ class Function:
         ctx = _new(cls)
         record = False
         if STATE.grad_enabled:
-            edges, need, leaves = [], [], ()
+            edges, leaves, mask, bit = [], (), 0, 1
             for a in args:
                 if isinstance(a, Tensor):
                     arrays.append(a.data)
                     if a.requires_grad:
                         record = True
+                        mask |= bit
                         fn = a.grad_fn
-                        edges.append(a if fn is None else (fn, a._out_idx))
-                        need.append(True)
+                        if fn is None:
+                            edges.append(a)
+                        else:
+                            index = a._out_idx
+                            edges.append(fn if index == 0 else (fn, index))
+                        bit <<= 1
                         continue
                     if a.grad_fn is None:
                         leaves += (a,)
                 else:
                     arrays.append(a)
                 edges.append(None)
-                need.append(False)
+                bit <<= 1
             if record:
                 ctx._edges = tuple(edges)
-                ctx.needs_input_grad = tuple(need)
+                key = (mask << 8) | len(args)
+                needs = _NEEDS.get(key)
+                if needs is None:
+                    needs = _NEEDS[key] = tuple(bool(mask >> i & 1) for i in range(len(args)))
+                ctx.needs_input_grad = needs
                 if leaves:
                     ctx._leaves = leaves
         else:
@@ -201,29 +215,38 @@ class Function:
         return f"<{self.name}>"
 
 
+def edge_target(edge):
+    """``(node, output_index)`` for an edge to a node; None for a leaf or no edge."""
+    if edge is None or isinstance(edge, Tensor):
+        return None
+    return edge if type(edge) is tuple else (edge, 0)
+
+
 def _share_version(result, base):
     if isinstance(base, Tensor) and np.may_share_memory(result.data, base.data):
-        result._vc = base._vc
+        result._vc = base._counter()
 
 
 def _resolve_saved(items, args, raw_outputs, results):
-    """Map each saved item to (kind, payload, version, extra) by identity with inputs/outputs."""
+    """Each saved item as (kind, payload, version, extra), found by identity with inputs
+    or outputs; the records are returned concatenated in one flat tuple."""
     resolved = []
     for item in items:
         entry = None
         if type(item) is np.ndarray or isinstance(item, np.generic):
             for a in args:
                 if isinstance(a, Tensor) and a.data is item:
-                    entry = (_INPUT, a, a._vc[0], None)
+                    entry = (_INPUT, a, a._version, None)
                     break
             else:
                 for i, o in enumerate(raw_outputs):
                     if o is item:
                         t = results[i]
-                        entry = (_OUTPUT, t.data, t._vc[0], (t._vc, i))
+                        counter = t._counter()
+                        entry = (_OUTPUT, t.data, counter[0], (counter, i))
                         break
-        resolved.append(entry or (_CONSTANT, item, 0, None))
-    return tuple(resolved)
+        resolved.extend(entry or (_CONSTANT, item, 0, None))
+    return tuple(resolved)  # flat, one tuple per node: fewer long-lived objects for the GC
 
 
 def _raise_modified(name, what, saved_version, version):

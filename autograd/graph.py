@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograd.function import edge_target
 from autograd.tensor import Tensor
 
 _FUSED_STYLE = {"shape": "box", "style": "filled,bold", "fillcolor": "#f4a261"}
@@ -42,7 +43,7 @@ def graph_nodes(root: Tensor) -> list:
             continue
         seen.add(id(node))
         nodes.append(node)
-        stack.extend(edge[0] for edge in node._edges if type(edge) is tuple)
+        stack.extend(target[0] for target in map(edge_target, node._edges) if target)
     return nodes
 
 
@@ -94,8 +95,9 @@ def draw_graph(root, params=None, show_shapes=True, show_values=False):
             (key, "\n".join(lines), _FUSED_STYLE if fused else _OP_STYLE)
         )
         for edge in node._edges:
-            if type(edge) is tuple:
-                edges.append((f"n{id(edge[0])}", key))
+            target = edge_target(edge)
+            if target is not None:
+                edges.append((f"n{id(target[0])}", key))
             elif edge is not None:
                 edges.append((leaf_node(edge), key))
         for t in node._leaves:

@@ -50,7 +50,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._out_idx = 0
-        self._vc = [0]  # the version counter, a list so that detach() can share it
+        self._vc = None  # the version counter: see _counter
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -76,7 +76,19 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How often the data was changed in place (counted with every detach() of it)."""
-        return self._vc[0]
+        counter = self._vc
+        return 0 if counter is None else counter[0]
+
+    def _counter(self) -> list:
+        """The version counter, a one-element list shared with detach()es and views.
+
+        Made on first need: most tensors are never changed in place nor saved as an
+        output, and an allocation per op is measurable at a few microseconds per op.
+        """
+        counter = self._vc
+        if counter is None:
+            counter = self._vc = [0]
+        return counter
 
     @property
     def is_leaf(self) -> bool:
@@ -99,7 +111,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """A tensor sharing this one's data, cut from the graph."""
         t = _make(self.data)
-        t._vc = self._vc  # in place on either must invalidate what the graph saved of both
+        t._vc = self._counter()  # in place on either must invalidate what the graph saved
         return t
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
@@ -254,7 +266,7 @@ class Tensor:
             if not self.data.flags.writeable:  # e.g. a broadcast view: take a private copy
                 self.data = np.array(self.data)
             np.copyto(self.data, out.data, casting="same_kind")
-        self._vc[0] += 1
+        self._counter()[0] += 1
         return self
 
     def __setitem__(self, index, value):
@@ -419,7 +431,7 @@ def _make(data, requires_grad=False, grad_fn=None, out_idx=0):
     t.requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._out_idx = out_idx
-    t._vc = [0]
+    t._vc = None
     return t
 
 

@@ -24,6 +24,7 @@ import pytest
 
 import autograd
 from autograd import Function, GradcheckError, Tensor, enable_grad, no_grad
+from autograd.function import edge_target
 from tests.helpers import rand_tensors, torch_or_skip
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -464,8 +465,8 @@ def test_the_graph_is_freed_when_the_root_dies():
         y = (x.tanh() * 2.0).exp().sum()
         nodes = [weakref.ref(y.grad_fn)]
         node = y.grad_fn
-        while type(node._edges[0]) is tuple:
-            node = node._edges[0][0]
+        while edge_target(node._edges[0]) is not None:
+            node = edge_target(node._edges[0])[0]
             nodes.append(weakref.ref(node))
         del node
         assert len(nodes) == 4 and all(r() is not None for r in nodes)

@@ -372,18 +372,8 @@ def test_every_primitive_is_covered():
 
 
 def _node_names(out):
-    """Names of every op node reachable from ``out`` (follows the nodes' private edges)."""
-    names, stack, seen = set(), [out.grad_fn], set()
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        names.add(node.name)
-        for edge in getattr(node, "_edges", ()):
-            if isinstance(edge, tuple):
-                stack.append(edge[0])
-    return names
+    """Names of every op node reachable from ``out``."""
+    return {node.name for node in autograd.graph_nodes(out)}
 
 
 @pytest.mark.parametrize("c", CASES)
