@@ -168,7 +168,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (FileNotFoundError, ImportError, ValueError) as error:
-        sys.exit(f"{NAME}.py: error: {error}")
+    harness.run(main, NAME)

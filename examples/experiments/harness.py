@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import autograd
+from examples.experiments import report
 from examples.training import Split, evaluate, load_dataset, train_epoch
 
 DATASETS = ("digits", "cifar10")
@@ -158,3 +160,34 @@ def track(label, model, optimizer, train, val, epochs, batch_size, seed) -> Curv
         f"  val acc {curves.val_acc[-1]:6.1%}  ({sum(curves.train_seconds):.1f} s)"
     )
     return curves
+
+
+# The final numbers of every run, after the columns that name it (see ``write_summary``).
+SUMMARY_COLUMNS = [
+    ("final train loss", ".4f"),
+    ("train acc", ".1%"),
+    ("val acc", ".1%"),
+    ("best val acc", ".1%"),
+    ("s/epoch", ".2f"),
+]
+
+
+def write_summary(out, runs: dict, title: str, key_columns=(("model", ""),), keys=None) -> str:
+    """results.md/csv with one row per run (its ``keys`` cells, else its label, then the
+    SUMMARY_COLUMNS), and history.json with every curve; returns the Markdown table."""
+    rows = [
+        [*(keys[k] if keys else [k]), c.train_loss[-1], c.train_acc[-1], c.val_acc[-1],
+         max(c.val_acc), c.seconds_per_epoch()]
+        for k, c in runs.items()
+    ]  # fmt: skip
+    text = report.write_table(out, [*key_columns, *SUMMARY_COLUMNS], rows, title, TIMING_NOTE)
+    report.save_history(Path(out) / "history.json", {k: c.as_dict() for k, c in runs.items()})
+    return text
+
+
+def run(main, name: str) -> None:
+    """Run an experiment's ``main``; bad data or arguments end in one line, not a trace."""
+    try:
+        main()
+    except (FileNotFoundError, ImportError, ValueError) as error:
+        sys.exit(f"{name}.py: error: {error}")

@@ -128,26 +128,10 @@ def main(argv=None):
         args.out / f"{NAME}.png", f"Normalizations, {what} on {args.dataset}", panels
     )
 
-    columns = [
-        ("norm", ""),
-        ("final train loss", ".4f"),
-        ("train acc", ".1%"),
-        ("val acc", ".1%"),
-        ("best val acc", ".1%"),
-        ("s/epoch", ".2f"),
-    ]
-    rows = [
-        [k, c.train_loss[-1], c.train_acc[-1], c.val_acc[-1], max(c.val_acc), c.seconds_per_epoch()]
-        for k, c in runs.items()
-    ]
     title = f"{NAME} ({what}) on {args.dataset}"
-    print(report.write_table(args.out, columns, rows, title, harness.TIMING_NOTE))
-    report.save_history(args.out / "history.json", {k: c.as_dict() for k, c in runs.items()})
+    print(harness.write_summary(args.out, runs, title, key_columns=(("norm", ""),)))
     return runs
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except (FileNotFoundError, ImportError, ValueError) as error:
-        sys.exit(f"{NAME}.py: error: {error}")
+    harness.run(main, NAME)
