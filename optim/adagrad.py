@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -52,35 +52,20 @@ class Adagrad(Optimizer):
         for key in ("lr", "eps", "weight_decay"):
             _check_number("Adagrad", key, group[key])
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply one update to every parameter that has a gradient.
-
-        Parameters
-        ----------
-        closure : callable, optional
-            Re-evaluates the model and returns the loss; called before the update.
-
-        Returns
-        -------
-        The closure's return value, or None.
-        """
-        loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
-            for p, param, grad in self._grads(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = 0
-                    state["sum"] = np.zeros_like(param)
-                state["step"] += 1
-                if weight_decay != 0:
-                    grad = _add_weight_decay(grad, param, weight_decay)
-                total = state["sum"]
-                scratch = np.multiply(grad, grad)  # the one temporary of this update
-                total += scratch
-                np.sqrt(total, out=scratch)
-                scratch += eps
-                np.divide(grad, scratch, out=scratch)
-                scratch *= lr
-                param -= scratch
-        return loss
+    def _update(self, group, p, param, grad):  # the rule in the class docstring
+        lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            state["sum"] = np.zeros_like(param)
+        state["step"] += 1
+        if weight_decay != 0:
+            grad = _add_weight_decay(grad, param, weight_decay)
+        total = state["sum"]
+        scratch = np.multiply(grad, grad)  # the one temporary of this update
+        total += scratch
+        np.sqrt(total, out=scratch)
+        scratch += eps
+        np.divide(grad, scratch, out=scratch)
+        scratch *= lr
+        param -= scratch

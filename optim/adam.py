@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -71,33 +71,18 @@ class Adam(Optimizer):
         """Apply weight decay; Adam folds it into the gradient (L2), returning the new grad."""
         return _add_weight_decay(grad, param, weight_decay)
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply one update to every parameter that has a gradient.
-
-        Parameters
-        ----------
-        closure : callable, optional
-            Re-evaluates the model and returns the loss; called before the update.
-
-        Returns
-        -------
-        The closure's return value, or None.
-        """
-        loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay = group["weight_decay"]
-            for p, param, grad in self._grads(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(param)
-                    state["exp_avg_sq"] = np.zeros_like(param)
-                state["step"] += 1
-                if weight_decay != 0:
-                    grad = self._decay(param, grad, lr, weight_decay)
-                _adam_update(param, grad, state, lr, beta1, beta2, eps)
-        return loss
+    def _update(self, group, p, param, grad):  # the rule in the class docstring
+        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+        weight_decay = group["weight_decay"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+        state["step"] += 1
+        if weight_decay != 0:
+            grad = self._decay(param, grad, lr, weight_decay)
+        _adam_update(param, grad, state, lr, beta1, beta2, eps)
 
 
 def _adam_update(

@@ -136,8 +136,26 @@ class Optimizer:
                     grad.data = np.zeros_like(grad.data)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Update every parameter that has a gradient; return ``closure()`` if given."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+        """Apply one update to every parameter that has a gradient.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss; called before the update.
+
+        Returns
+        -------
+        The closure's return value, or None.
+        """
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for p, param, grad in self._grads(group):
+                self._update(group, p, param, grad)
+        return loss
+
+    def _update(self, group: dict[str, Any], p: Tensor, param: np.ndarray, grad: np.ndarray):
+        """The rule: update ``param`` (p.data) in place from ``grad``; state in self.state[p]."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update()")
 
     def _grads(self, group: dict[str, Any]) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
         """Yield (p, p.data, grad array in p's dtype) for each parameter of group with a grad."""

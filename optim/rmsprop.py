@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -63,47 +63,32 @@ class RMSprop(Optimizer):
         for key in ("lr", "alpha", "eps", "weight_decay", "momentum"):
             _check_number("RMSprop", key, group[key])
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply one update to every parameter that has a gradient.
-
-        Parameters
-        ----------
-        closure : callable, optional
-            Re-evaluates the model and returns the loss; called before the update.
-
-        Returns
-        -------
-        The closure's return value, or None.
-        """
-        loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            weight_decay, momentum = group["weight_decay"], group["momentum"]
-            for p, param, grad in self._grads(group):
-                state = self.state.setdefault(p, {})
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = np.zeros_like(param)
-                    if momentum > 0:
-                        state["momentum_buffer"] = np.zeros_like(param)
-                state["step"] += 1
-                if weight_decay != 0:
-                    grad = _add_weight_decay(grad, param, weight_decay)
-                square_avg = state["square_avg"]
-                square_avg *= alpha
-                scratch = np.multiply(grad, grad)  # the one temporary of this update
-                scratch *= 1 - alpha
-                square_avg += scratch
-                np.sqrt(square_avg, out=scratch)
-                scratch += eps
-                np.divide(grad, scratch, out=scratch)
-                if momentum > 0:
-                    # momentum may have been switched on after the first step
-                    buf = state.setdefault("momentum_buffer", np.zeros_like(param))
-                    buf *= momentum
-                    buf += scratch
-                    np.multiply(buf, lr, out=scratch)
-                else:
-                    scratch *= lr
-                param -= scratch
-        return loss
+    def _update(self, group, p, param, grad):  # the rule in the class docstring
+        lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+        weight_decay, momentum = group["weight_decay"], group["momentum"]
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(param)
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(param)
+        state["step"] += 1
+        if weight_decay != 0:
+            grad = _add_weight_decay(grad, param, weight_decay)
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        scratch = np.multiply(grad, grad)  # the one temporary of this update
+        scratch *= 1 - alpha
+        square_avg += scratch
+        np.sqrt(square_avg, out=scratch)
+        scratch += eps
+        np.divide(grad, scratch, out=scratch)
+        if momentum > 0:
+            # momentum may have been switched on after the first step
+            buf = state.setdefault("momentum_buffer", np.zeros_like(param))
+            buf *= momentum
+            buf += scratch
+            np.multiply(buf, lr, out=scratch)
+        else:
+            scratch *= lr
+        param -= scratch

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -71,39 +71,24 @@ class SGD(Optimizer):
                 f"momentum={group['momentum']!r}, dampening={group['dampening']!r}"
             )
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Apply one update to every parameter that has a gradient.
-
-        Parameters
-        ----------
-        closure : callable, optional
-            Re-evaluates the model and returns the loss; called before the update.
-
-        Returns
-        -------
-        The closure's return value, or None.
-        """
-        loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
-            for p, param, grad in self._grads(group):
-                if weight_decay != 0:
-                    grad = _add_weight_decay(grad, param, weight_decay)
-                if momentum != 0:
-                    state = self.state.setdefault(p, {})
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = grad.copy()
-                    else:
-                        buf *= momentum
-                        buf += grad if dampening == 0 else (1 - dampening) * grad
-                    if nesterov:
-                        direction = np.multiply(buf, momentum)
-                        direction += grad
-                    else:
-                        direction = buf
-                else:
-                    direction = grad
-                param -= lr * direction
-        return loss
+    def _update(self, group, p, param, grad):  # the rule in the class docstring
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        weight_decay, nesterov = group["weight_decay"], group["nesterov"]
+        if weight_decay != 0:
+            grad = _add_weight_decay(grad, param, weight_decay)
+        if momentum != 0:
+            state = self.state.setdefault(p, {})
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.copy()
+            else:
+                buf *= momentum
+                buf += grad if dampening == 0 else (1 - dampening) * grad
+            if nesterov:
+                direction = np.multiply(buf, momentum)
+                direction += grad
+            else:
+                direction = buf
+        else:
+            direction = grad
+        param -= lr * direction

@@ -492,8 +492,11 @@ def test_groups_get_defaults_and_a_single_tensor_is_accepted():
     assert all(g["momentum"] == 0.9 for g in opt.param_groups)
 
 
-def test_base_optimizer_holds_groups_but_has_no_step():
-    opt = optim.Optimizer([_p()], {"lr": 0.1})
+def test_base_optimizer_holds_groups_but_has_no_update_rule():
+    p = _p()
+    opt = optim.Optimizer([p], {"lr": 0.1})
     assert opt.param_groups[0]["lr"] == 0.1 and opt.state == {}
-    with pytest.raises(NotImplementedError, match="Optimizer does not implement step"):
+    opt.step()  # nothing has a gradient yet: nothing to update
+    p.grad = Tensor(np.ones_like(p.data))
+    with pytest.raises(NotImplementedError, match="Optimizer does not implement _update"):
         opt.step()
