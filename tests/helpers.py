@@ -39,3 +39,22 @@ def to_torch(t, requires_grad=None):
         t.requires_grad if requires_grad is None and isinstance(t, Tensor) else bool(requires_grad)
     )
     return torch.tensor(np.array(data), requires_grad=flag)
+
+
+# Broadcasting shape pairs every binary op is checked on: a scalar with a matrix, (3,1) with
+# (1,4), (3,1) with (4,), leading-axis broadcasting, equal shapes; both orders.
+BROADCAST_PAIRS = [
+    ((), (2, 3)),
+    ((3, 1), (1, 4)),
+    ((3, 1), (4,)),
+    ((2, 3, 4), (4,)),
+    ((2, 3, 4), (3, 4)),
+    ((2, 1, 4), (3, 1)),
+    ((2, 3), (2, 3)),
+]
+BROADCAST_PAIRS += [(b, a) for a, b in BROADCAST_PAIRS if a != b]
+
+
+def shape_id(shape) -> str:
+    """A test id for a shape: "2x3", or "0d" for a scalar."""
+    return "x".join(map(str, shape)) or "0d"

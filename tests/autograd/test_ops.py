@@ -18,7 +18,7 @@ import pytest
 import autograd
 from autograd import Tensor
 from autograd.ops import REGISTRY, ScatterAdd
-from tests.helpers import rand_tensors, torch_or_skip
+from tests.helpers import BROADCAST_PAIRS, rand_tensors, shape_id, torch_or_skip
 
 ATOL, RTOL = 1e-6, 1e-5  # the tolerances of tests.helpers.check_grads
 
@@ -46,24 +46,9 @@ def _const(array):
     return Tensor(np.asarray(array, dtype=np.float64))
 
 
-def _sid(shape):
-    return "x".join(map(str, shape)) or "0d"
-
-
 # ---------------------------------------------------------------------------------------------
 # the first-order table
 
-# Scalar with a matrix, (3,1) with (1,4), (3,1) with (4,), leading-axis broadcasting; both orders.
-BROADCAST_PAIRS = [
-    ((), (2, 3)),
-    ((3, 1), (1, 4)),
-    ((3, 1), (4,)),
-    ((2, 3, 4), (4,)),
-    ((2, 3, 4), (3, 4)),
-    ((2, 1, 4), (3, 1)),
-    ((2, 3), (2, 3)),
-]
-BROADCAST_PAIRS += [(b, a) for a, b in BROADCAST_PAIRS if a != b]
 
 BINARY = {
     "add": (lambda a, b: a + b, False),
@@ -78,7 +63,7 @@ BINARY = {
 CASES = []
 for _op, (_fn, _positive) in BINARY.items():
     for _a, _b in BROADCAST_PAIRS:
-        CASES.append(case(_op, f"{_sid(_a)}-{_sid(_b)}", _fn, _a, _b, positive=_positive))
+        CASES.append(case(_op, f"{shape_id(_a)}-{shape_id(_b)}", _fn, _a, _b, positive=_positive))
 
 CASES += [
     # reflected operators and Python scalars on either side

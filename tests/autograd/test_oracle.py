@@ -16,7 +16,7 @@ import pytest
 import autograd
 from autograd import Tensor
 from autograd.ops import REGISTRY, ScatterAdd
-from tests.helpers import rand_tensors, to_torch
+from tests.helpers import BROADCAST_PAIRS, rand_tensors, shape_id, to_torch
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -57,20 +57,6 @@ def _tindex(index):
     return index
 
 
-def _sid(shape):
-    return "x".join(map(str, shape)) or "0d"
-
-
-BROADCAST_PAIRS = [
-    ((), (2, 3)),
-    ((3, 1), (1, 4)),
-    ((3, 1), (4,)),
-    ((2, 3, 4), (4,)),
-    ((2, 3, 4), (3, 4)),
-    ((2, 3), (2, 3)),
-]
-BROADCAST_PAIRS += [(b, a) for a, b in BROADCAST_PAIRS if a != b]
-
 CASES = []
 for _op, _fn, _positive in [
     ("add", lambda a, b: a + b, False),
@@ -80,13 +66,13 @@ for _op, _fn, _positive in [
     ("pow", lambda a, b: a**b, True),
 ]:
     for _a, _b in BROADCAST_PAIRS:
-        CASES.append(same(_op, f"{_sid(_a)}-{_sid(_b)}", _fn, _a, _b, positive=_positive))
+        CASES.append(same(_op, f"{shape_id(_a)}-{shape_id(_b)}", _fn, _a, _b, positive=_positive))
 for _op, _ours, _theirs in [
     ("maximum", autograd.maximum, torch.maximum),
     ("minimum", autograd.minimum, torch.minimum),
 ]:
     for _a, _b in BROADCAST_PAIRS:
-        CASES.append(pair(_op, f"{_sid(_a)}-{_sid(_b)}", _ours, _theirs, _a, _b))
+        CASES.append(pair(_op, f"{shape_id(_a)}-{shape_id(_b)}", _ours, _theirs, _a, _b))
 
 CASES += [
     same("add", "scalar", lambda x: 1.5 + x + 2, (3, 4)),
