@@ -20,6 +20,7 @@ import numpy as np
 
 from autograd import Function, Tensor, name_scope
 from nn.functional._args import check_impl, check_tensor
+from nn.functional._parallel import run_split
 
 __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
@@ -27,24 +28,45 @@ __all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 # -- the shared fused normalizer -------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=512)
-def _spec(shape: tuple, axes: tuple, operands: int) -> tuple[str, tuple]:
-    """The einsum subscripts summing ``operands`` arrays' product over ``axes``, and keepdims."""
+def _subscripts(shape: tuple, axes: tuple, operands: int) -> str:
     letters = "abcdefgh"[: len(shape)]
     kept = "".join(s for i, s in enumerate(letters) if i not in axes)
+    return ",".join([letters] * operands) + "->" + kept
+
+
+@functools.lru_cache(maxsize=512)
+def _spec(shape: tuple, axes: tuple, operands: int) -> tuple[str, str, tuple, tuple]:
+    """einsum subscripts summing ``operands`` arrays' product over ``axes``.
+
+    Returns (subscripts, merged subscripts, merged shape, keepdims shape). In the merged
+    form neighbouring axes that are all summed or all kept are one axis: einsum loops
+    over fewer, longer axes much faster, and contiguous operands merge for free.
+    """
+    merged, merged_axes = [], []
+    for i, n in enumerate(shape):
+        if i and (i - 1 in axes) == (i in axes):
+            merged[-1] *= n
+            continue
+        merged.append(n)
+        if i in axes:
+            merged_axes.append(len(merged) - 1)
     keepdims = tuple(1 if i in axes else n for i, n in enumerate(shape))
-    return ",".join([letters] * operands) + "->" + kept, keepdims
+    merged_spec = _subscripts(tuple(merged), tuple(merged_axes), operands)
+    return _subscripts(shape, axes, operands), merged_spec, tuple(merged), keepdims
 
 
 def _sum(a: np.ndarray, axes: tuple, b: np.ndarray | None = None) -> np.ndarray:
     """sum(a) or sum(a * b) over ``axes``, keepdims.
 
     einsum's summing loops are several times faster than np.sum's pairwise ones here and
-    never materialize a * b.
+    never materialize a * b. (np.vecdot was measured too: faster alone, slower in the
+    blocked, threaded kernels.)
     """
-    spec, keepdims = _spec(a.shape, axes, 1 if b is None else 2)
-    out = np.einsum(spec, a) if b is None else np.einsum(spec, a, b)
-    return out.reshape(keepdims)
+    operands = (a,) if b is None else (a, b)
+    spec, merged_spec, merged, keepdims = _spec(a.shape, axes, len(operands))
+    if all(o.flags.c_contiguous for o in operands):
+        spec, operands = merged_spec, tuple(o.reshape(merged) for o in operands)
+    return np.einsum(spec, *operands).reshape(keepdims)
 
 
 @functools.lru_cache(maxsize=512)
@@ -61,6 +83,33 @@ def _plan(axes: tuple, affine: tuple) -> tuple[tuple, tuple, tuple, tuple]:
     rest = tuple(a for a in axes if a not in wide)
     across = tuple(a for a in wide if a not in pure)
     return wide, pure, rest, across
+
+
+def _split_axis(view: tuple, axes: tuple) -> int:
+    """The longest axis that is not normalized: its slices are independent problems."""
+    return max((i for i in range(len(view)) if i not in axes), key=lambda i: view[i])
+
+
+def _part(a, axis: int, part: slice):
+    """``a``'s slice ``part`` along ``axis``, or all of ``a`` where it broadcasts there."""
+    if a is None or a.shape[axis] == 1:
+        return a
+    return a[(slice(None),) * axis + (part,)]
+
+
+def _join(partials: list, axis: int, varies: bool):
+    """Whole parameter gradients from the blocks' partial ones (see ``run_split``).
+
+    A parameter broadcast along the split axis got a partial sum from each block; one
+    that ``varies`` along it got its own slice of the gradient.
+    """
+    if partials[0] is None:
+        return None
+    if len(partials) == 1:
+        return partials[0]
+    if varies:
+        return np.concatenate(partials, axis=axis)
+    return functools.reduce(np.add, partials)
 
 
 def _update_running(running, mean, var, m, momentum):
@@ -94,9 +143,13 @@ class _Normalize(Function):
     normalized axes, so every coefficient above is constant on a "cell" (a run of elements
     sharing w and the group statistics): backward then needs only per-cell sums of dout
     and dout * x, and keeps x itself (no copy) with mean and inv_std, as PyTorch does;
-    x - mean becomes the output in place. Fresh 16 MB arrays cost more than a pass (page
-    faults), so this saves one. sum(dout * xhat) = inv_std * (sum(dout * x) - mean *
-    sum(dout)) then loses about log10(|mean| / std) digits, as in PyTorch's group norm.
+    x - mean is computed in the output's memory. sum(dout * xhat) = inv_std * (sum(dout *
+    x) - mean * sum(dout)) then loses about log10(|mean| / std) digits, as in PyTorch's
+    group norm.
+
+    Slices of the view along an axis that is not normalized are independent problems, so
+    forward and backward each run as one kernel per slice, on a thread per core
+    (``run_split``); only the parameter gradients are joined afterwards.
     """
 
     fused = True
@@ -110,43 +163,31 @@ class _Normalize(Function):
         m = math.prod(view[a] for a in axes)
         w = None if weight is None else weight.reshape(affine)
         b = None if bias is None else bias.reshape(affine)
+        from_x = bool(_plan(axes, affine)[1])  # cells: backward works from x itself
+        keep_xhat = bool(ctx.needs_input_grad) and not from_x
+        split = _split_axis(view, axes)
+        out = np.empty(view, dtype=x.dtype)
+        xhat = np.empty(view, dtype=x.dtype) if keep_xhat else out
         if stats is None:
-            mean = _sum(xv, axes)
-            mean /= m
-            xc = np.subtract(xv, mean)
-            var = _sum(xc, axes, xc)  # two passes: no cancellation as in E[x^2] - mean^2
-            var /= m
-            if running is not None:
-                _update_running(running, mean, var, m, momentum)
+            stat_shape = tuple(1 if i in axes else n for i, n in enumerate(view))
+            mean, var, inv_std = (np.empty(stat_shape, dtype=x.dtype) for _ in range(3))
         else:
             mean, var = stats[0].copy(), stats[1]  # the buffers may change before backward
-            xc = None
-        inv_std = np.sqrt(var + eps)
-        np.divide(1.0, inv_std, out=inv_std)
-        recording = bool(ctx.needs_input_grad)
-        from_x = bool(_plan(axes, affine)[1])  # cells: backward works from x itself
+            inv_std = 1.0 / np.sqrt(var + eps)
 
-        if not from_x:  # layer norm: inv_std per row, w per column; keep xhat if recording
-            xc *= inv_std
-            if recording:
-                out = np.multiply(xc, w) if w is not None else xc.copy()  # never alias xhat
-            else:
-                out = xc if w is None else np.multiply(xc, w, out=xc)
-            if b is not None:
-                out += b
-        else:
-            scale = inv_std if w is None else inv_std * w
-            if xc is None:  # out = x * scale + (b - mean * scale)
-                out = np.multiply(xv, scale)
-                out += -mean * scale if b is None else b - mean * scale
-            else:
-                out = np.multiply(xc, scale, out=xc)
-                if b is not None:
-                    out += b
-        if recording:
-            ctx.save_for_backward(x if from_x else xc, mean, inv_std, weight)
+        def kernel(part):
+            _normalize_forward(
+                *(_part(a, split, part) for a in (xv, w, b, out, xhat, mean, var, inv_std)),
+                axes, m, eps, stats is not None, from_x,
+            )  # fmt: skip
+
+        run_split(kernel, view[split], out.size, row=view[-1])
+        if running is not None:
+            _update_running(running, mean, var, m, momentum)
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(x if from_x else xhat, mean, inv_std, weight)
             ctx.view, ctx.axes, ctx.affine, ctx.m, ctx.from_x = view, axes, affine, m, from_x
-            ctx.x_shape, ctx.given_stats = x.shape, stats is not None
+            ctx.split, ctx.x_shape, ctx.given_stats = split, x.shape, stats is not None
             param = weight if weight is not None else bias
             ctx.param_shape = None if param is None else param.shape
         return out.reshape(x.shape)
@@ -154,82 +195,125 @@ class _Normalize(Function):
     @staticmethod
     def backward(ctx, grad_out):
         xs, mean, inv_std, weight = ctx.saved_tensors  # xs: x if ctx.from_x, else xhat
-        need_x, need_w, need_b = ctx.needs_input_grad
-        axes, affine, m = ctx.axes, ctx.affine, ctx.m
+        need_x = ctx.needs_input_grad[0]
         dout = grad_out.reshape(ctx.view)
         xs = xs.reshape(ctx.view)
-        w = None if weight is None else weight.reshape(affine)
-        wide, pure, rest, across = _plan(axes, affine)
-        batch_stats = not ctx.given_stats
+        w = None if weight is None else weight.reshape(ctx.affine)
         grad_x = np.empty(ctx.x_shape, dtype=np.result_type(dout, xs)) if need_x else None
         dx = None if grad_x is None else grad_x.reshape(ctx.view)  # filled through the view
+        split = ctx.split
 
-        if not ctx.from_x:  # layer norm: w varies elementwise inside a group
-            grad_b = _sum(dout, wide).reshape(ctx.param_shape) if need_b else None
-            grad_w = _sum(dout, wide, xs).reshape(ctx.param_shape) if need_w else None
-            if not need_x:
-                return None, grad_w, grad_b
-            if w is None:
-                np.copyto(dx, dout)
-            else:
-                np.multiply(dout, w, out=dx)  # dxhat
-            if batch_stats:
-                mean_dxhat = _sum(dx, rest)
-                mean_dxhat /= m
-                mean_dxhat_xhat = _sum(dx, rest, xs)
-                mean_dxhat_xhat /= m
-                dx -= np.multiply(xs, mean_dxhat_xhat)
-                dx -= mean_dxhat
-            dx *= inv_std
-            return grad_x, grad_w, grad_b
+        def kernel(part):
+            return _normalize_backward(
+                ctx, *(_part(a, split, part) for a in (dout, xs, mean, inv_std, w, dx))
+            )
 
-        # Per-cell sums of dout and dout * xhat, then on to w's shape and to the groups.
-        sum_dout = sum_dout_xhat = grad_b = grad_w = None
-        if need_b or need_w or (need_x and batch_stats):
-            sum_dout = _sum(dout, pure)
-        if need_w or (need_x and batch_stats):
-            sum_dout_xhat = _sum(dout, pure, xs)
-            sum_dout_xhat -= mean * sum_dout
-            sum_dout_xhat *= inv_std
-        if need_b:
-            grad_b = sum_dout.sum(axis=across, keepdims=True) if across else sum_dout
-            grad_b = grad_b.reshape(ctx.param_shape)
-        if need_w:
-            grad_w = sum_dout_xhat.sum(axis=across, keepdims=True) if across else sum_dout_xhat
-            grad_w = grad_w.reshape(ctx.param_shape)
-        if not need_x:
-            return None, grad_w, grad_b
-        a = inv_std if w is None else inv_std * w
-        if not batch_stats:
-            np.multiply(dout, a, out=dx)
-            return grad_x, grad_w, grad_b
-
-        # Every coefficient is constant on a cell: dx = a * (dout + c2 * xhat + c1) with
-        # a = inv_std * w and c = -mean(dxhat [* xhat]) / w, and xhat = (x - mean) * inv_std:
-        # four passes, no temporary.
-        if w is None or not rest:  # w constant on each group: the w's cancel
-            if rest:
-                sum_dout = sum_dout.sum(axis=rest, keepdims=True)
-                sum_dout_xhat = sum_dout_xhat.sum(axis=rest, keepdims=True)
-            c1, c2 = sum_dout * (-1.0 / m), sum_dout_xhat * (-1.0 / m)
-        else:  # group norm: w varies over the cells of a group
-            mean_dxhat = (sum_dout * w).sum(axis=rest, keepdims=True) / m
-            mean_dxhat_xhat = (sum_dout_xhat * w).sum(axis=rest, keepdims=True) / m
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                c1, c2 = -mean_dxhat / w, -mean_dxhat_xhat / w
-            if not (np.isfinite(c1).all() and np.isfinite(c2).all()):  # some w is ~0
-                k = -mean_dxhat_xhat * inv_std  # dx = inv_std * (dxhat + k (x - mean) - mean_dxhat)
-                np.multiply(xs, k, out=dx)
-                dx -= mean_dxhat + k * mean
-                dx += np.multiply(dout, w)
-                dx *= inv_std
-                return grad_x, grad_w, grad_b
-        k = c2 * inv_std
-        np.multiply(xs, k, out=dx)
-        dx += c1 - k * mean
-        dx += dout
-        dx *= a
+        partials = run_split(kernel, ctx.view[split], dout.size, row=ctx.view[-1])
+        varies = ctx.affine[split] != 1
+        grads = [_join([p[i] for p in partials], split, varies) for i in (0, 1)]
+        grad_w, grad_b = (None if g is None else g.reshape(ctx.param_shape) for g in grads)
         return grad_x, grad_w, grad_b
+
+
+def _normalize_forward(x, w, b, out, xhat, mean, var, inv_std, axes, m, eps, given, from_x):
+    """``_Normalize``'s forward on one slice: fills out (and xhat, and the statistics)."""
+    if given:  # out = x * scale + (b - mean * scale)
+        scale = inv_std if w is None else inv_std * w
+        np.multiply(x, scale, out=out)
+        out += -mean * scale if b is None else b - mean * scale
+        return
+    mean[...] = _sum(x, axes)
+    mean /= m
+    np.subtract(x, mean, out=xhat)
+    var[...] = _sum(xhat, axes, xhat)  # two passes: no cancellation as in E[x^2] - mean^2
+    var /= m
+    np.add(var, eps, out=inv_std)
+    np.sqrt(inv_std, out=inv_std)
+    np.divide(1.0, inv_std, out=inv_std)
+    if from_x:  # xhat is out
+        out *= inv_std if w is None else inv_std * w
+    else:  # layer norm: inv_std per row, w per column
+        xhat *= inv_std
+        if w is not None:
+            np.multiply(xhat, w, out=out)
+        elif xhat is not out:
+            np.copyto(out, xhat)
+    if b is not None:
+        out += b
+
+
+def _normalize_backward(ctx, dout, xs, mean, inv_std, w, dx):
+    """``_Normalize``'s backward on one slice: fills dx, returns (grad_w, grad_b) partials."""
+    _, need_w, need_b = ctx.needs_input_grad
+    need_x = dx is not None
+    axes, m = ctx.axes, ctx.m
+    wide, pure, rest, across = _plan(axes, ctx.affine)
+    batch_stats = not ctx.given_stats
+
+    if not ctx.from_x:  # layer norm: w varies elementwise inside a group; xs is xhat
+        grad_b = _sum(dout, wide) if need_b else None
+        grad_w = _sum(dout, wide, xs) if need_w else None
+        if not need_x:
+            return grad_w, grad_b
+        if w is None:
+            np.copyto(dx, dout)
+        else:
+            np.multiply(dout, w, out=dx)  # dxhat
+        if batch_stats:
+            mean_dxhat = _sum(dx, rest)
+            mean_dxhat /= m
+            mean_dxhat_xhat = _sum(dx, rest, xs)
+            mean_dxhat_xhat /= m
+            dx -= np.multiply(xs, mean_dxhat_xhat)
+            dx -= mean_dxhat
+        dx *= inv_std
+        return grad_w, grad_b
+
+    # Per-cell sums of dout and dout * xhat, then on to w's shape and to the groups.
+    sum_dout = sum_dout_xhat = grad_b = grad_w = None
+    if need_b or need_w or (need_x and batch_stats):
+        sum_dout = _sum(dout, pure)
+    if need_w or (need_x and batch_stats):
+        sum_dout_xhat = _sum(dout, pure, xs)
+        sum_dout_xhat -= mean * sum_dout
+        sum_dout_xhat *= inv_std
+    if need_b:
+        grad_b = sum_dout.sum(axis=across, keepdims=True) if across else sum_dout
+    if need_w:
+        grad_w = sum_dout_xhat.sum(axis=across, keepdims=True) if across else sum_dout_xhat
+    if not need_x:
+        return grad_w, grad_b
+    a = inv_std if w is None else inv_std * w
+    if not batch_stats:
+        np.multiply(dout, a, out=dx)
+        return grad_w, grad_b
+
+    # Every coefficient is constant on a cell: dx = a * (dout + c2 * xhat + c1) with
+    # a = inv_std * w and c = -mean(dxhat [* xhat]) / w, and xhat = (x - mean) * inv_std:
+    # four passes, no temporary.
+    if w is None or not rest:  # w constant on each group: the w's cancel
+        if rest:
+            sum_dout = sum_dout.sum(axis=rest, keepdims=True)
+            sum_dout_xhat = sum_dout_xhat.sum(axis=rest, keepdims=True)
+        c1, c2 = sum_dout * (-1.0 / m), sum_dout_xhat * (-1.0 / m)
+    else:  # group norm: w varies over the cells of a group
+        mean_dxhat = (sum_dout * w).sum(axis=rest, keepdims=True) / m
+        mean_dxhat_xhat = (sum_dout_xhat * w).sum(axis=rest, keepdims=True) / m
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            c1, c2 = -mean_dxhat / w, -mean_dxhat_xhat / w
+        if not (np.isfinite(c1).all() and np.isfinite(c2).all()):  # some w is ~0
+            k = -mean_dxhat_xhat * inv_std  # dx = inv_std * (dxhat + k (x - mean) - mean_dxhat)
+            np.multiply(xs, k, out=dx)
+            dx -= mean_dxhat + k * mean
+            dx += np.multiply(dout, w)
+            dx *= inv_std
+            return grad_w, grad_b
+    k = c2 * inv_std
+    np.multiply(xs, k, out=dx)
+    dx += c1 - k * mean
+    dx += dout
+    dx *= a
+    return grad_w, grad_b
 
 
 class BatchNorm(_Normalize):

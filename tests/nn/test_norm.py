@@ -148,10 +148,9 @@ def _run(fn, inputs, impl, grad, buffers):
     return out.data, [t.grad.data if t.grad is not None else None for t in inputs], after
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_fused_matches_composed(name):
-    fn, inputs, buffers = _case(name, seed=3)
-    grad = np.random.default_rng(4).standard_normal(inputs[0].shape)
+def _assert_fused_matches_composed(name, seed):
+    fn, inputs, buffers = _case(name, seed=seed)
+    grad = np.random.default_rng(seed + 1).standard_normal(inputs[0].shape)
     fused = _run(fn, inputs, "fused", grad, buffers)
     composed = _run(fn, inputs, "composed", grad, buffers)
     np.testing.assert_allclose(fused[0], composed[0], rtol=0, atol=1e-10)
@@ -160,6 +159,34 @@ def test_fused_matches_composed(name):
     for a, b in zip(fused[2], composed[2]):
         if a is not None:
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-12, err_msg="running buffer")
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """Make every fused norm run in several blocks on the thread pool, even on test shapes."""
+    from nn.functional import _parallel
+
+    monkeypatch.setattr(_parallel, "_MIN_PARALLEL_SIZE", 1)
+    monkeypatch.setattr(_parallel, "_BLOCK_SIZE", 8)
+    monkeypatch.setattr(_parallel, "_threads", lambda: 2)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_fused_matches_composed(name):
+    _assert_fused_matches_composed(name, seed=3)
+
+
+@pytest.mark.parametrize("name", [n for n in CASES if not n.startswith("sn")])
+def test_blocked_threaded_fused_matches_composed(name, tiny_blocks):
+    _assert_fused_matches_composed(name, seed=5)
+
+
+def test_run_split_covers_the_axis_in_order(tiny_blocks):
+    from nn.functional._parallel import run_split
+
+    blocks = run_split(lambda s: s, 37, 37 * 10, row=10)
+    assert len(blocks) > 2
+    assert [i for s in blocks for i in range(37)[s]] == list(range(37))
 
 
 @pytest.mark.parametrize("name", ["gn-3", "sn-train", "sn-eval"])
