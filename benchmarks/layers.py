@@ -1,6 +1,6 @@
 """Fused vs composed vs PyTorch: forward + backward time of every two-implementation layer.
 
-Run:  python benchmarks/layers.py [--repeats 5] [--only conv] [--markdown]
+Run:  python benchmarks/layers.py [--rounds 4] [--repeats 3] [--only conv] [--markdown]
 
 Each row times one forward and one backward on the workload shapes of the layers issue
 (float32, PyTorch on the CPU with 2 threads, everything in one process) and prints median
@@ -26,7 +26,8 @@ def _tensor(rng, shape, requires_grad=True):
     return Tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=requires_grad)
 
 
-def _median_ms(step, repeats):
+def _timings(step, repeats):
+    """One round: let the cores settle, warm up, then ``repeats`` timed steps (seconds)."""
     # The other library's idle worker threads keep spinning for a while after their last
     # call (OpenBLAS's for ~0.1 s) and would steal these cores: let them park first.
     time.sleep(0.5)
@@ -36,7 +37,20 @@ def _median_ms(step, repeats):
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
+    return times
+
+
+def _median_ms(steps: dict, repeats: int, rounds: int) -> dict:
+    """Median ms of each step, timed in ``rounds`` interleaved rounds.
+
+    These machines drift (shared hosts, clock changes) over seconds: interleaving the
+    libraries round by round exposes each to the same drift, so their ratio holds still.
+    """
+    samples = {key: [] for key in steps}
+    for _ in range(rounds):
+        for key, (step, share) in steps.items():
+            samples[key] += _timings(step, max(1, round(repeats * share)))
+    return {key: 1e3 * statistics.median(times) for key, times in samples.items()}
 
 
 def _npgrad_step(fn, inputs, impl):
@@ -135,7 +149,8 @@ def cases(torch):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3, help="timed steps per round")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds per layer")
     parser.add_argument("--only", default="", help="run rows whose name contains this")
     parser.add_argument(
         "--default-malloc", action="store_true", help="keep glibc's thresholds (see _malloc.py)"
@@ -171,9 +186,13 @@ def main(argv=None):
         if args.only not in name:
             continue
         inputs = [_tensor(rng, s) for s in shapes]
-        fused = _median_ms(_npgrad_step(ours, inputs, "fused"), args.repeats)
-        composed = _median_ms(_npgrad_step(ours, inputs, "composed"), max(1, args.repeats // 2))
-        reference = _median_ms(_torch_step(torch, theirs, inputs), args.repeats)
+        steps = {
+            "fused": (_npgrad_step(ours, inputs, "fused"), 1.0),
+            "composed": (_npgrad_step(ours, inputs, "composed"), 0.5),
+            "torch": (_torch_step(torch, theirs, inputs), 1.0),
+        }
+        ms = _median_ms(steps, args.repeats, args.rounds)
+        fused, composed, reference = ms["fused"], ms["composed"], ms["torch"]
         cells = (
             name,
             f"{fused:.1f}",

@@ -1,14 +1,15 @@
 """A full training step (forward, backward, optimizer step) of each model, npgrad vs PyTorch.
 
-Run:  python benchmarks/models.py [--repeats 3] [--only resnet] [--markdown]
+Run:  python benchmarks/models.py [--rounds 3] [--repeats 3] [--only resnet] [--markdown]
 
 Models and batches (the nn/optim issue's workload): FullyConnectedNet 3072-100x5-10 with
 batch norm at batch 200, ThreeLayerConvNet at batch 50, resnet18(norm="batch") and
 resnet18(norm="group") at batch 32, all float32 on 3x32x32 inputs, SGD with momentum
 (the same architectures in both libraries; weights differ, which does not change timing).
-Each (library, model) pair runs in a fresh child process so that its peak resident memory
-(ru_maxrss) is its own; the table gives the median step time, the ratio npgrad / PyTorch
-and each one's peak RSS.
+Each (library, model) pair runs in fresh child processes, alternating with the other
+library's for ``--rounds`` rounds, so that its peak resident memory (ru_maxrss) is its own
+and both see the same machine drift; the table gives the median step time over all
+rounds, the ratio npgrad / PyTorch and each one's peak RSS.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 from _malloc import keep_freed_memory
 
 ROOT = Path(__file__).resolve().parent.parent
+_MIN_SECONDS = 0.5  # each process times steps for at least this long
 MODELS = {
     "fc_net_bn": ("FullyConnectedNet 3072-100x5-10, batchnorm", 200),
     "three_layer_convnet": ("ThreeLayerConvNet", 50),
@@ -100,12 +102,14 @@ def child(library, name, repeats):
 
     step()  # warm-up: first-touch allocations, caches (each library runs in its own process)
     times = []
-    for _ in range(repeats):
+    started = time.perf_counter()
+    # at least `repeats` steps, and more for small models: a few ms per step is all noise
+    while len(times) < repeats or time.perf_counter() - started < _MIN_SECONDS:
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"ms": 1e3 * statistics.median(times), "peak_mib": peak_mib}))
+    print(json.dumps({"ms": [1e3 * t for t in times], "peak_mib": peak_mib}))
 
 
 def _torch_resnet(torch, name):
@@ -144,7 +148,8 @@ def _torch_resnet(torch, name):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="least timed steps per process")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per library")
     parser.add_argument("--only", default="", help="run models whose key contains this")
     parser.add_argument(
         "--default-malloc", action="store_true", help="keep glibc's thresholds (see _malloc.py)"
@@ -165,16 +170,25 @@ def main(argv=None):
     for name, (label, batch) in MODELS.items():
         if args.only not in name:
             continue
-        results = {}
-        for library in ("npgrad", "torch"):
-            command = [sys.executable, __file__, "--child", library, name]
-            command += ["--repeats", str(args.repeats)]
-            command += ["--default-malloc"] if args.default_malloc else []
-            done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-            if done.returncode != 0:
-                raise SystemExit(f"{library} {name} failed:\n{done.stderr}")
-            results[library] = json.loads(done.stdout.strip().splitlines()[-1])
-        ours, theirs = results["npgrad"], results["torch"]
+        # Alternate the libraries' processes round by round: these machines drift over
+        # seconds, and interleaving exposes both to the same drift.
+        runs = {"npgrad": [], "torch": []}
+        for _ in range(args.rounds):
+            for library, results in runs.items():
+                command = [sys.executable, __file__, "--child", library, name]
+                command += ["--repeats", str(args.repeats)]
+                command += ["--default-malloc"] if args.default_malloc else []
+                done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+                if done.returncode != 0:
+                    raise SystemExit(f"{library} {name} failed:\n{done.stderr}")
+                results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        ours, theirs = (
+            {
+                "ms": statistics.median(t for r in results for t in r["ms"]),
+                "peak_mib": max(r["peak_mib"] for r in results),
+            }
+            for results in runs.values()
+        )
         cells = (label, batch, f"{ours['ms']:.0f}", f"{theirs['ms']:.0f}",
                  f"{ours['ms'] / theirs['ms']:.2f}x", f"{ours['peak_mib']:.0f}",
                  f"{theirs['peak_mib']:.0f}")  # fmt: skip

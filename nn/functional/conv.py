@@ -2,18 +2,16 @@
 
 The composed version (``_conv2d_composed``) is the specification: pad, the HH*WW shifted
 slices stacked into columns, one matmul. ``Conv2d`` computes the same thing with one
-strided window view and one GEMM each way, in scratch buffers that are reused across
-calls (fresh large arrays cost a page fault per 4 KiB, which is a sizeable part of a
-conv's time on a small machine).
+strided window view and GEMMs, in scratch buffers that are reused across calls (fresh
+large arrays cost a page fault per 4 KiB, which is a sizeable part of a conv's time on a
+small machine).
 
-Layout of the fused op: the columns are ``(C*HH*WW, N*Ho*Wq)``, so the forward product
-and the weight gradient are single GEMMs over the whole batch. With stride 1 the output
-is computed "wide": the padded planes are stored with row stride ``S = W + pw`` (a row's
-right padding is the next row's left padding; S = Wo if that is larger, when the padding
-exceeds the kernel), and ``Wq = S`` columns are computed per output row instead of Wo,
-the ``S - Wo`` extra ones being discarded (forward) or zero (backward). Then every kernel
-offset reads one contiguous run of each plane, and col2im becomes a single strided-view
-reduction instead of HH*WW passes over the input gradient.
+Layout of the fused op: the columns are ``(C*HH*WW, N*Ho*Wo)``. The forward product runs
+as one GEMM per sample, which writes the output in its own (N, F, Ho, Wo) order, or, when
+a sample has few output pixels, as one GEMM over the batch followed by a transposing copy.
+The weight gradient is one GEMM over the batch. The input gradient of a stride-1 conv is
+itself a stride-1 conv (of grad_out with the flipped filters), so it reuses the forward
+path; otherwise the column gradient is summed back by HH*WW strided adds (col2im).
 """
 
 from __future__ import annotations
@@ -26,9 +24,14 @@ from numpy.lib.stride_tricks import as_strided
 
 from autograd import Function, Tensor, name_scope, pad, stack
 from nn.functional._args import check_impl, check_tensor, pair
+from nn.functional._parallel import run_split
 
-# Wide (stride-1) layout only when its wasted columns cost at most this fraction of Wo.
-_WIDE_MAX_WASTE = 0.25
+# One GEMM per sample when a sample has at least this many output pixels; fewer make GEMMs
+# too thin (one over the batch then wins, transposing copy and all).
+_PER_SAMPLE_MIN_PIXELS = 512
+# A stride-1 input gradient is a conv of grad_out, whose columns are F*HH*WW rows high
+# where x's are C*HH*WW: taken when F <= this * C (so the scratch buffers do not grow).
+_CORRELATE_MAX_GROWTH = 1.0
 # Scratch buffers larger than this are not kept between calls.
 _WORKSPACE_LIMIT_BYTES = 1 << 30
 
@@ -169,104 +172,77 @@ _WORKSPACE = _Workspace()
 
 
 class _Geometry:
-    """Sizes of one convolution.
+    """Sizes of one convolution: input (N, C, H, W), filters (F, C, HH, WW), output (Ho, Wo)."""
 
-    ``S`` is the row stride of the stored padded planes and ``Wq`` the computed width of
-    an output row: S and S when wide, Wp and Wo otherwise.
-    """
+    __slots__ = ("N", "C", "H", "W", "F", "HH", "WW", "sh", "sw", "ph", "pw", "Ho", "Wo", "dtype")
 
-    __slots__ = (
-        "N", "C", "H", "W", "F", "HH", "WW", "sh", "sw", "ph", "pw",
-        "Hp", "Wp", "Ho", "Wo", "S", "Wq", "wide", "plane", "gap", "cols_size", "dtype",
-    )  # fmt: skip
-
-    def __init__(self, x, weight, stride, padding):
-        self.N, self.C, self.H, self.W = x.shape
-        self.F, _, self.HH, self.WW = weight.shape
+    def __init__(self, x_shape, w_shape, stride, padding, dtype):
+        self.N, self.C, self.H, self.W = x_shape
+        self.F, _, self.HH, self.WW = w_shape
         (self.sh, self.sw), (self.ph, self.pw) = stride, padding
-        self.Hp, self.Wp = self.H + 2 * self.ph, self.W + 2 * self.pw
-        self.Ho = (self.Hp - self.HH) // self.sh + 1
-        self.Wo = (self.Wp - self.WW) // self.sw + 1
-        # Wide rows overlap the right padding of one row with the left padding of the next;
-        # an output row needs Wo columns, more than W + pw only when padding >= kernel.
-        S = max(self.W + self.pw, self.Wo)
-        self.wide = stride == (1, 1) and S - self.Wo <= _WIDE_MAX_WASTE * self.Wo
-        self.S = S if self.wide else self.Wp
-        self.Wq = S if self.wide else self.Wo
-        # Wide windows of the last row run up to WW - 1 elements past the padded plane.
-        self.plane = self.Hp * self.S + (self.WW - 1 if self.wide else 0)
-        # Zeros between the rows of the wide column gradient (see _col2im_wide): col2im
-        # reads up to `before` elements ahead of a row and `after` elements past its end.
-        L = self.Ho * self.Wq
-        before = (self.HH - 1 - self.ph) * self.S + self.WW - 1
-        after = (self.H + self.ph) * self.S - L
-        self.gap = max(0, before, after) if self.wide else 0
-        # The "cols" slot holds the columns, then the column gradient with its gaps.
-        self.cols_size = self.C * self.HH * self.WW * self.N * (self.gap + L) + self.gap
-        self.dtype = x.dtype
+        self.Ho = (self.H + 2 * self.ph - self.HH) // self.sh + 1
+        self.Wo = (self.W + 2 * self.pw - self.WW) // self.sw + 1
+        self.dtype = dtype
 
 
 def _im2col(x, g: _Geometry, token=None) -> np.ndarray:
-    """The columns ``(C*HH*WW, N*Ho*Wq)`` of x, in the "cols" scratch buffer (claimed for
+    """The columns ``(C*HH*WW, N*Ho*Wo)`` of x, in the "cols" scratch buffer (claimed for
     ``token``, so that a backward right after its forward can find them still there).
 
-    Column (n, ho, wq) of row (c, i, j) is the padded input at (n, c, sh*ho + i, sw*wq + j);
-    in the wide layout wq runs to S and the excess reads wrap into the next row (or the
-    zeroed tail of the plane), finite values that only ever meet zeros.
+    Column (n, ho, wo) of row (c, i, j) is the padded input at (n, c, sh*ho + i, sw*wo + j).
     """
-    N, C, H, W, Hp, S, ph, pw = g.N, g.C, g.H, g.W, g.Hp, g.S, g.ph, g.pw
-    xp = _WORKSPACE.get("xp", (N, C, g.plane), g.dtype)
-    image = xp[:, :, : Hp * S].reshape(N, C, Hp, S)
-    # Zero only the border and tail (the buffer is shared, so they may hold old values).
-    image[:, :, :ph] = 0
-    image[:, :, ph + H :] = 0
-    image[:, :, ph : ph + H, :pw] = 0
-    image[:, :, ph : ph + H, pw + W :] = 0
-    xp[:, :, Hp * S :] = 0
-    image[:, :, ph : ph + H, pw : pw + W] = x
-    e = xp.itemsize
+    N, C, H, W, ph, pw = g.N, g.C, g.H, g.W, g.ph, g.pw
+    if ph or pw:
+        xp = _WORKSPACE.get("xp", (N, C, H + 2 * ph, W + 2 * pw), g.dtype)
+        # Zero only the border (the buffer is shared, so it may hold old values).
+        xp[:, :, :ph] = 0
+        xp[:, :, ph + H :] = 0
+        xp[:, :, ph : ph + H, :pw] = 0
+        xp[:, :, ph : ph + H, pw + W :] = 0
+        xp[:, :, ph : ph + H, pw : pw + W] = x
+    else:
+        xp = np.ascontiguousarray(x)
+    sN, sC, sH, sW = xp.strides
     windows = as_strided(
         xp,
-        shape=(C, g.HH, g.WW, N, g.Ho, g.Wq),
-        strides=(xp.strides[1], S * e, e, xp.strides[0], g.sh * S * e, g.sw * e),
+        shape=(C, g.HH, g.WW, N, g.Ho, g.Wo),
+        strides=(sC, sH, sW, sN, g.sh * sH, g.sw * sW),
         writeable=False,
-    )  # (C, HH, WW, N, Ho, Wq)
-    cols = _WORKSPACE.get("cols", windows.shape, g.dtype, capacity=g.cols_size)
+    )
+    cols = _WORKSPACE.get("cols", windows.shape, g.dtype)
     np.copyto(cols, windows)
-    cols = cols.reshape(C * g.HH * g.WW, N * g.Ho * g.Wq)
+    cols = cols.reshape(C * g.HH * g.WW, N * g.Ho * g.Wo)
     if token is not None:
         _WORKSPACE.claim("cols", token, cols.shape, g.dtype)
     return cols
 
 
-def _col2im_wide(flat, g: _Geometry) -> np.ndarray:
-    """dx from the wide column gradient, by one reduction over a strided view.
+def _product(w2, cols, N: int, L: int, bias=None) -> np.ndarray:
+    """``w2 @ cols`` (+ bias per row of w2) as a new ``(N, F, L)`` array, F = len(w2).
 
-    ``flat`` holds the ``N*C*HH*WW`` rows of the column gradient, ``Ho*S`` long with zero
-    wide columns, each preceded by ``g.gap`` zeros and the last one followed by as many.
-    Stored position q = hp*S + wp collects row (n, c, i, j) at q - i*S - j over the kernel
-    offsets (reads off either end of a row land in zeros); the reduction runs over whole
-    stored rows (long contiguous runs), and the padding columns are dropped afterwards.
+    cols is ``(K, N*L)``; each sample's L columns are contiguous within a row.
     """
-    N, C, HH, WW, S, ph, pw = g.N, g.C, g.HH, g.WW, g.S, g.ph, g.pw
-    e = flat.itemsize
-    s_row = (g.gap + g.Ho * g.Wq) * e
-    # offsets computed here, not by slicing a row: the start may lie past the row's end
-    view = as_strided(
-        flat[g.gap + ph * S :],
-        shape=(N, C, g.H * S, HH, WW),
-        strides=(C * HH * WW * s_row, HH * WW * s_row, e, WW * s_row - S * e, s_row - e),
-        writeable=False,
-    )  # (N, C, stored rows ph..ph+H-1 flattened, HH, WW)
-    rows = _WORKSPACE.get("xp", (N, C, g.H * S), g.dtype)
-    np.sum(view, axis=(3, 4), out=rows)
-    return rows.reshape(N, C, g.H, S)[:, :, :, pw : pw + g.W].copy()
+    F, K = w2.shape
+    out = np.empty((N, F, L), cols.dtype)
+    b = None if bias is None else bias.reshape(1, F, 1)
+    if L >= _PER_SAMPLE_MIN_PIXELS:  # straight into out's layout, one GEMM per sample
+        np.matmul(w2, cols.reshape(K, N, L).transpose(1, 0, 2), out=out)
+        if b is not None:
+            run_split(lambda s: np.add(out[s], b, out=out[s]), N, out.size, row=L)
+        return out
+    full = _WORKSPACE.get("rows", (F, N, L), cols.dtype)
+    np.matmul(w2, cols, out=full.reshape(F, N * L))
+    if b is None:
+        np.copyto(out, full.transpose(1, 0, 2))
+    else:
+        np.add(full.transpose(1, 0, 2), b, out=out)
+    return out
 
 
-def _col2im_strided(dcols, g: _Geometry) -> np.ndarray:
+def _col2im(dcols, g: _Geometry) -> np.ndarray:
     """dx from the column gradient ``(N, C, HH, WW, Ho, Wo)``: HH*WW strided adds."""
     sh, sw, Ho, Wo = g.sh, g.sw, g.Ho, g.Wo
-    dxp = _WORKSPACE.get("xp", (g.N, g.C, g.Hp, g.Wp), g.dtype)
+    dxp = _WORKSPACE.get("xp", (g.N, g.C, g.H + 2 * g.ph, g.W + 2 * g.pw), g.dtype)
     dxp.fill(0)
     for i in range(g.HH):
         for j in range(g.WW):
@@ -277,7 +253,7 @@ def _col2im_strided(dcols, g: _Geometry) -> np.ndarray:
 
 
 class Conv2d(Function):
-    """Fused conv2d: one strided window view (im2col) and one GEMM each way.
+    """Fused conv2d: one strided window view (im2col) and GEMMs each way.
 
     With xp the zero-padded input, cols[(c,i,j), (n,ho,wo)] = xp[n, c, sh*ho+i, sw*wo+j],
     W2 = weight as (F, C*HH*WW) and G = grad_out as (F, N*Ho*Wo):
@@ -286,6 +262,10 @@ class Conv2d(Function):
         grad_b:   db[f] = sum_{n,ho,wo} grad_out[n, f, ho, wo]
         grad_x:   dcols = W2^T @ G, then dxp[n, c, sh*ho+i, sw*wo+j] += dcols (col2im)
                   and dx = dxp without its padding
+    For stride 1 the last line is a convolution: dx[n, c, h, w] = sum_{f,i,j} grad_out[n,
+    f, h+ph-i, w+pw-j] weight[f, c, i, j], i.e. conv2d of grad_out, padded by (HH-1-ph,
+    WW-1-pw), with weight flipped in (i, j) and its F and C axes swapped. That path needs
+    no col2im, and is taken when ph < HH and pw < WW (non-negative padding).
     The columns are not kept for backward: they live in a scratch buffer that every call
     reuses, and backward rebuilds them unless no other conv has used the buffer since.
     """
@@ -295,37 +275,28 @@ class Conv2d(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding):
-        g = _Geometry(x, weight, stride, padding)
-        N, F, Ho, Wo, Wq = g.N, g.F, g.Ho, g.Wo, g.Wq
+        g = _Geometry(x.shape, weight.shape, stride, padding, x.dtype)
         ctx.token = object()  # names this call's columns in the scratch buffer
         cols = _im2col(x, g, ctx.token)
-        out2 = _WORKSPACE.get("rows", (F, N * Ho * Wq), g.dtype)
-        np.matmul(weight.reshape(F, -1), cols, out=out2)
-        # (F, N, Ho, Wq) -> (N, F, Ho, Wo), dropping the wide columns, adding the bias
-        src = out2.reshape(F, N, Ho, Wq)[:, :, :, :Wo].transpose(1, 0, 2, 3)
-        out = np.empty((N, F, Ho, Wo), g.dtype)
-        if bias is None:
-            np.copyto(out, src)
-        else:
-            np.add(src, bias.reshape(1, F, 1, 1), out=out)
+        out = _product(weight.reshape(g.F, -1), cols, g.N, g.Ho * g.Wo, bias)
         ctx.geometry = g
         ctx.save_for_backward(x, weight)
-        return out
+        return out.reshape(g.N, g.F, g.Ho, g.Wo)
 
     @staticmethod
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
         g = ctx.geometry
         need_x, need_w, need_b = ctx.needs_input_grad
-        N, C, F, Ho, Wo, Wq = g.N, g.C, g.F, g.Ho, g.Wo, g.Wq
-        grad_b = grad_out.sum(axis=(0, 2, 3)) if need_b else None
-        if not (need_x or need_w):
-            return None, None, grad_b
-        rows = _WORKSPACE.get("rows", (F, N, Ho, Wq), g.dtype)  # grad_out as (F, N, Ho, Wq)
-        rows[:, :, :, Wo:] = 0  # the wide columns: zero, so they add nothing below
-        np.copyto(rows[:, :, :, :Wo], grad_out.transpose(1, 0, 2, 3))
-        rows = rows.reshape(F, N * Ho * Wq)
-        w2 = weight.reshape(F, -1)
+        N, C, F, HH, WW, L = g.N, g.C, g.F, g.HH, g.WW, g.Ho * g.Wo
+        per_sample = grad_out.reshape(N, F, L)
+        grad_b = np.einsum("nfl->f", per_sample) if need_b else None
+        correlate = g.sh == g.sw == 1 and g.ph < HH and g.pw < WW and F <= _CORRELATE_MAX_GROWTH * C
+        rows = None
+        if need_w or (need_x and not correlate):  # grad_out as (F, N*Ho*Wo)
+            rows = _WORKSPACE.get("rows", (F, N, L), g.dtype)
+            np.copyto(rows, per_sample.transpose(1, 0, 2))
+            rows = rows.reshape(F, N * L)
         grad_w = None
         if need_w:
             cols = _WORKSPACE.claimed("cols", ctx.token)
@@ -335,19 +306,16 @@ class Conv2d(Function):
             del cols  # its slot now takes the column gradient
         if not need_x:
             return None, grad_w, grad_b
-        K, L = C * g.HH * g.WW, Ho * Wq
-        per_sample = rows.reshape(F, N, L).transpose(1, 0, 2)  # (N, F, L), a view
-        if g.wide:
-            # rows of length L separated by zeros, so that col2im's reads off a row see 0
-            gap = g.gap
-            flat = _WORKSPACE.get("cols", (N * K * (gap + L) + gap,), g.dtype)
-            flat[N * K * (gap + L) :] = 0
-            buffer = flat[: N * K * (gap + L)].reshape(N, K, gap + L)
-            buffer[:, :, :gap] = 0
-            np.matmul(w2.T, per_sample, out=buffer[:, :, gap:])
-            grad_x = _col2im_wide(flat, g)
-        else:
-            dcols = _WORKSPACE.get("cols", (N, K, L), g.dtype)
-            np.matmul(w2.T, per_sample, out=dcols)
-            grad_x = _col2im_strided(dcols.reshape(N, C, g.HH, g.WW, Ho, Wo), g)
-        return grad_x, grad_w, grad_b
+        if correlate:
+            flipped = np.ascontiguousarray(weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3))
+            gt = _Geometry(
+                grad_out.shape, flipped.shape, (1, 1), (HH - 1 - g.ph, WW - 1 - g.pw), g.dtype
+            )
+            cols = _im2col(grad_out, gt)
+            grad_x = _product(flipped.reshape(C, -1), cols, N, g.H * g.W)
+            return grad_x.reshape(N, C, g.H, g.W), grad_w, grad_b
+        K = C * HH * WW
+        dcols = _WORKSPACE.get("cols", (K, N * L), g.dtype)
+        np.matmul(weight.reshape(F, K).T, rows, out=dcols)
+        dcols = dcols.reshape(C, HH, WW, N, g.Ho, g.Wo).transpose(3, 0, 1, 2, 4, 5)
+        return _col2im(dcols, g), grad_w, grad_b

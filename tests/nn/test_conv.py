@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -27,10 +29,13 @@ CASES = {
 }
 
 
-@pytest.fixture(params=["wide", "strided"])
+@pytest.fixture(params=["per-sample+correlate", "one-gemm+col2im"])
 def layout(request, monkeypatch):
-    """Force the fused op's stride-1 layout: always wide, or never (the HH*WW-adds col2im)."""
-    monkeypatch.setattr(conv_module, "_WIDE_MAX_WASTE", np.inf if request.param == "wide" else -1)
+    """Force the fused op's paths: per-sample GEMMs and, for stride 1, the input gradient as
+    a conv of grad_out; or one GEMM over the batch and always the HH*WW-adds col2im."""
+    first = request.param == "per-sample+correlate"
+    monkeypatch.setattr(conv_module, "_PER_SAMPLE_MIN_PIXELS", 0 if first else np.inf)
+    monkeypatch.setattr(conv_module, "_CORRELATE_MAX_GROWTH", np.inf if first else -1)
     return request.param
 
 
@@ -200,6 +205,31 @@ def test_oversized_scratch_is_not_kept(monkeypatch, layout):
     for a, b in zip([out_f] + grads_f, [out_c] + grads_c):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
     assert not conv_module._WORKSPACE.buffers
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, padding",
+    [((8, 3, 32, 32), (32, 3, 7, 7), 3), ((8, 64, 32, 32), (64, 64, 3, 3), 1),
+     ((8, 128, 16, 16), (128, 128, 3, 3), 1), ((8, 32, 16, 16), (64, 32, 3, 3), 1)],
+)  # fmt: skip
+def test_peak_memory_is_at_most_twice_the_columns(x_shape, w_shape, padding, monkeypatch):
+    """Forward + backward from fresh scratch buffers: everything allocated at the peak,
+    output and gradients included, within twice the im2col buffer (the layers issue)."""
+    import tracemalloc
+
+    monkeypatch.setattr(conv_module, "_WORKSPACE", conv_module._Workspace())
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal(x_shape, dtype=np.float32), requires_grad=True)
+    w = Tensor(rng.standard_normal(w_shape, dtype=np.float32), requires_grad=True)
+    g = np.ones((x_shape[0], w_shape[0]) + x_shape[2:], np.float32)
+    tracemalloc.start()
+    try:
+        conv2d(x, w, None, padding=padding).backward(g)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    columns = math.prod(w_shape[1:]) * x_shape[0] * math.prod(x_shape[2:]) * 4
+    assert peak <= 2 * columns, f"peak {peak / columns:.2f}x the columns"
 
 
 def test_backward_twice_with_retain_graph(layout):
