@@ -1,5 +1,9 @@
 """Normalization layers: batch, layer, group, instance and switchable norm, both impls."""
 
+import os
+import signal
+import time
+
 import numpy as np
 import pytest
 
@@ -179,6 +183,32 @@ def test_fused_matches_composed(name):
 @pytest.mark.parametrize("name", [n for n in CASES if not n.startswith("sn")])
 def test_blocked_threaded_fused_matches_composed(name, tiny_blocks):
     _assert_fused_matches_composed(name, seed=5)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_thread_pool_works_in_a_forked_child(tiny_blocks):
+    """A child forked after the pool started (a DataLoader worker, say) has no pool threads;
+    it must start its own pool, not wait forever on the parent's."""
+    fn, inputs, buffers = _case("gn-3")
+    _run(fn, inputs, "fused", np.ones(inputs[0].shape), buffers)  # the parent's pool is up
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if the threaded norm finishes
+        code = 1
+        try:
+            _run(fn, inputs, "fused", np.ones(inputs[0].shape), buffers)
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child hung in the fused norm")
 
 
 def test_run_split_covers_the_axis_in_order(tiny_blocks):
