@@ -35,12 +35,13 @@ def _subscripts(shape: tuple, axes: tuple, operands: int) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _spec(shape: tuple, axes: tuple, operands: int) -> tuple[str, str, tuple, tuple]:
+def _spec(shape: tuple, axes: tuple, operands: int) -> tuple[str, str, tuple, tuple, bool]:
     """einsum subscripts summing ``operands`` arrays' product over ``axes``.
 
-    Returns (subscripts, merged subscripts, merged shape, keepdims shape). In the merged
-    form neighbouring axes that are all summed or all kept are one axis: einsum loops
-    over fewer, longer axes much faster, and contiguous operands merge for free.
+    Returns (subscripts, merged subscripts, merged shape, keepdims shape, along rows). In
+    the merged form neighbouring axes that are all summed or all kept are one axis: einsum
+    loops over fewer, longer axes much faster, and contiguous operands merge for free.
+    "Along rows": the merged sum is over the last axis only.
     """
     merged, merged_axes = [], []
     for i, n in enumerate(shape):
@@ -52,7 +53,8 @@ def _spec(shape: tuple, axes: tuple, operands: int) -> tuple[str, str, tuple, tu
             merged_axes.append(len(merged) - 1)
     keepdims = tuple(1 if i in axes else n for i, n in enumerate(shape))
     merged_spec = _subscripts(tuple(merged), tuple(merged_axes), operands)
-    return _subscripts(shape, axes, operands), merged_spec, tuple(merged), keepdims
+    rows = merged_axes == [len(merged) - 1]
+    return _subscripts(shape, axes, operands), merged_spec, tuple(merged), keepdims, rows
 
 
 def _sum(a: np.ndarray, axes: tuple, b: np.ndarray | None = None) -> np.ndarray:
@@ -63,10 +65,10 @@ def _sum(a: np.ndarray, axes: tuple, b: np.ndarray | None = None) -> np.ndarray:
     (10-30% on the benchmark norms; for sums of a alone it is not).
     """
     operands = (a,) if b is None else (a, b)
-    spec, merged_spec, merged, keepdims = _spec(a.shape, axes, len(operands))
+    spec, merged_spec, merged, keepdims, rows = _spec(a.shape, axes, len(operands))
     if all(o.flags.c_contiguous for o in operands):
         spec, operands = merged_spec, tuple(o.reshape(merged) for o in operands)
-        if b is not None and spec.endswith("->" + spec[: len(merged) - 1]):  # along rows
+        if rows and b is not None:
             return np.vecdot(*operands).reshape(keepdims)
     return np.einsum(spec, *operands).reshape(keepdims)
 
